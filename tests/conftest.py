@@ -1,0 +1,65 @@
+"""Shared fixtures: an isolated zhidu (tmp SQLite, tmp var/, a real in-process SMTP sink) per test."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from zhidu.db import init_db, reset_engine
+from zhidu.devmail import Inbox, start_sink
+
+
+def clear_caches() -> None:
+    """Forget every cached object that was built from settings."""
+    from zhidu.directory import load_directory
+    from zhidu.quality.classify import decision_table
+    from zhidu.templating import get_env
+    from zhidu.workdays import get_calendar
+
+    reset_engine()
+    for cached in (load_directory, decision_table, get_env, get_calendar):
+        getattr(cached, "cache_clear", lambda: None)()
+
+
+@dataclass
+class Zhidu:
+    root: Path
+    inbox: Inbox
+    smtp_port: int
+
+    def client(self) -> TestClient:
+        """A fresh web app (as after a restart of the web service)."""
+        from zhidu.web.app import create_app
+
+        return TestClient(create_app(), base_url="http://testserver")
+
+
+def apply_env(monkeypatch: pytest.MonkeyPatch, root: Path, smtp_port: int, prefect_api: str) -> None:
+    monkeypatch.setenv("ZHIDU_VAR_DIR", str(root / "var"))
+    monkeypatch.setenv("ZHIDU_DATABASE_URL", f"sqlite:///{root / 'zhidu.db'}")
+    monkeypatch.setenv("ZHIDU_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("ZHIDU_SMTP_PORT", str(smtp_port))
+    monkeypatch.setenv("ZHIDU_SMTP_TLS", "none")
+    monkeypatch.delenv("ZHIDU_SMTP_USER", raising=False)
+    monkeypatch.setenv("ZHIDU_PUBLIC_URL", "http://testserver")
+    monkeypatch.setenv("ZHIDU_SECRET_KEY", "test-secret-key-for-zhidu")
+    monkeypatch.setenv("ZHIDU_PREFECT_API_URL", prefect_api)
+    monkeypatch.setenv("ZHIDU_OUTBOX_BACKOFF_BASE", "0")
+    clear_caches()
+
+
+@pytest.fixture
+def zhidu(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Zhidu]:
+    """zhidu on a tmp database and a real SMTP sink; Prefect pointed at a closed port."""
+    sink = start_sink("127.0.0.1", 0, tmp_path / "var" / "mail")
+    apply_env(monkeypatch, tmp_path, sink.port, "http://127.0.0.1:9/api")
+    init_db()
+    try:
+        yield Zhidu(tmp_path, Inbox(tmp_path / "var" / "mail"), sink.port)
+    finally:
+        sink.stop()
+        clear_caches()

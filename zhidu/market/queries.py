@@ -1,0 +1,98 @@
+"""Reading market entries for reports and immediate triggers (plain functions; the caller owns the session)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlmodel import Session, col
+
+from models.market import MarketEntry, MarketEntryCreate, ReportKind
+from zhidu.market.effects import EffectRules, ImmediateTrigger, detect_immediate, load_rules
+from zhidu.market.periods import Period, period_containing
+from zhidu.market.report import EntryRow, MarketReport, aggregate, average, build_report
+
+_COLUMNS = (
+    col(MarketEntry.entry_date),
+    col(MarketEntry.region),
+    col(MarketEntry.product),
+    col(MarketEntry.price_type),
+    col(MarketEntry.price),
+    col(MarketEntry.volume),
+    col(MarketEntry.competitor),
+)
+
+
+def load_rows(*, session: Session, start: date, end: date) -> Iterator[EntryRow]:
+    """Entries dated ``start`` … ``end`` (inclusive) as light rows, streamed in batches."""
+    stmt = (
+        select(*_COLUMNS)
+        .where(col(MarketEntry.entry_date) >= start, col(MarketEntry.entry_date) <= end)
+        .execution_options(yield_per=10_000)
+    )
+    for d, region, product, ptype, price, volume, competitor in session.execute(stmt):
+        yield EntryRow(d, region, product, str(ptype), price, volume, competitor)
+
+
+def compute_report(*, session: Session, period: Period, rules: EffectRules | None = None) -> MarketReport:
+    """The report of ``period`` (周报/月报/季报) from the database, with 环比 and 同比 comparisons."""
+    prev, yoy = period.previous, period.same_last_year
+    return build_report(
+        ReportKind(period.kind),
+        period,
+        load_rows(session=session, start=period.start, end=period.end),
+        load_rows(session=session, start=prev.start, end=prev.end),
+        load_rows(session=session, start=yoy.start, end=yoy.end),
+        rules=rules,
+    )
+
+
+def store_entries(*, session: Session, entries: Iterable[MarketEntryCreate]) -> list[MarketEntry]:
+    """Insert entries (validated ``MarketEntryCreate``s) and return the rows with their ids."""
+    rows = [MarketEntry.model_validate(e) for e in entries]
+    session.add_all(rows)
+    session.flush()
+    return rows
+
+
+def baseline_averages(*, session: Session, period: Period) -> dict[tuple[str, str, str], Decimal]:
+    """Average price per (product, region, price type) over ``period`` (all companies together)."""
+    out: dict[tuple[str, str, str], Decimal] = {}
+    zero = Decimal(0)
+    sums: dict[tuple[str, str, str], list[Decimal]] = {}
+    for (region, product, _competitor, ptype), acc in aggregate(
+        load_rows(session=session, start=period.start, end=period.end)
+    ).items():
+        s = sums.setdefault((product, region, ptype), [zero, zero])
+        s[0] += acc[1]
+        s[1] += acc[2]
+    for key, (n, total) in sums.items():
+        avg = average(total, int(n))
+        if avg is not None:
+            out[key] = avg
+    return out
+
+
+def immediate_triggers(
+    *,
+    session: Session,
+    entries: Iterable[MarketEntry | MarketEntryCreate],
+    threshold_pct: Decimal | None = None,
+    rules: EffectRules | None = None,
+) -> list[ImmediateTrigger]:
+    """Which new entries call for an immediate report (即时上报): their price moved at least the threshold
+    (``market_effects.yaml`` → ``immediate.threshold_pct`` unless given) from the previous period's average
+    for the same product, region and price type."""
+    settings = (rules or load_rules()).immediate
+    threshold = settings.threshold_pct if threshold_pct is None else threshold_pct
+    by_base: dict[Period, list[MarketEntry | MarketEntryCreate]] = {}
+    for entry in entries:
+        by_base.setdefault(period_containing(settings.baseline, entry.entry_date).previous, []).append(entry)
+    found: list[ImmediateTrigger] = []
+    for base, group in sorted(by_base.items(), key=lambda item: item[0].start):
+        found += detect_immediate(
+            group, baseline_averages(session=session, period=base), threshold_pct=threshold, baseline_label=base.label
+        )
+    return found
