@@ -18,8 +18,10 @@ import random
 import sqlite3
 import sys
 import time
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import Any, TypeVar
 
 from sqlmodel import Session, SQLModel
 
@@ -31,11 +33,12 @@ from zhidu.db import make_engine
 
 TABLES = ["cust_policy", "cust_party", "cust_agent", "cust_case", "cust_case_member"]
 TODAY = date(2025, 11, 3)
+T = TypeVar("T")
 
 
 def _party_rows(rng: random.Random, first_policy: int, n: int, phones: list[int], accounts: list[int],
-                person_base: int) -> list[tuple[object, ...]]:
-    rows: list[tuple[object, ...]] = []
+                person_base: int) -> list[tuple[Any, ...]]:
+    rows: list[tuple[Any, ...]] = []
     for i in range(n):
         pid = first_policy + i
         person = person_base + i
@@ -117,9 +120,9 @@ def write_daily(path: Path, policies: int, daily: int, pools: tuple[list[int], l
     con.close()
 
 
-def timed(fn: object, *args: object) -> tuple[float, object]:
+def timed(fn: Callable[..., T], *args: Any) -> tuple[float, T]:
     t = time.perf_counter()
-    out = fn(*args)  # type: ignore[operator]
+    out = fn(*args)
     return time.perf_counter() - t, out
 
 
@@ -147,10 +150,10 @@ def main(argv: list[str] | None = None) -> int:
         for sql in queries:
             t, out = timed(lambda q: con.execute(q).fetchall(), sql)
             s_total += t
-            groups += len(out)  # type: ignore[arg-type]
+            groups += len(out)
             t, out2 = timed(lambda q: duck.execute(q).fetchall(), sql)
             d_total += t
-            assert sorted(out2) == sorted(out)  # type: ignore[arg-type]
+            assert sorted(out2) == sorted(out)
         sqlite_times.append(s_total)
         duck_times.append(d_total)
     con.close()
@@ -159,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
         t_full, full = timed(lambda: detect_full(session=session, today=TODAY))
         t_again, _ = timed(lambda: detect_full(session=session, today=TODAY))
     engine.dispose()
-    write_daily(args.db, args.policies, args.daily, pools)  # type: ignore[arg-type]
+    write_daily(args.db, args.policies, args.daily, pools)
     engine = make_engine(f"sqlite:///{args.db}")
     with Session(engine) as session:
         t_inc, inc = timed(lambda: detect_incremental(session=session, batch_id="daily", today=TODAY))
@@ -170,10 +173,10 @@ def main(argv: list[str] | None = None) -> int:
     print("|---|---:|---:|")
     print(f"| (a) grouping, DuckDB (phone + account, best of 3) | {d_best:.3f} | 1.00 |")
     print(f"| (a) grouping, SQLite, same SQL (best of 3) | {s_best:.3f} | {s_best / d_best:.2f}× DuckDB |")
-    print(f"| (a) `detect_full` end to end, first run ({len(full.new_cases):,} cases opened) | {t_full:.3f} | |")  # type: ignore[attr-defined]
+    print(f"| (a) `detect_full` end to end, first run ({len(full.new_cases):,} cases opened) | {t_full:.3f} | |")
     print(f"| (a) `detect_full` end to end, re-scan with nothing new | {t_again:.3f} | |")
-    print(f"| (b) `detect_incremental`, {args.daily:,} new policies ({len(inc.new_cases):,} new cases, "  # type: ignore[attr-defined]
-          f"{len(inc.grown_cases):,} grown) | {t_inc:.3f} | {t_again / t_inc:.0f}× cheaper than the re-scan |")  # type: ignore[attr-defined]
+    print(f"| (b) `detect_incremental`, {args.daily:,} new policies ({len(inc.new_cases):,} new cases, "
+          f"{len(inc.grown_cases):,} grown) | {t_inc:.3f} | {t_again / t_inc:.0f}× cheaper than the re-scan |")
     return 0
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -9,6 +10,8 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.prefect_stack import PrefectStack, free_port
+from zhidu import ROOT
 from zhidu.db import init_db, reset_engine
 from zhidu.devmail import Inbox, start_sink
 
@@ -63,3 +66,41 @@ def zhidu(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Zhidu]:
     finally:
         sink.stop()
         clear_caches()
+
+
+@dataclass
+class Stack:
+    zhidu: Zhidu
+    prefect: PrefectStack
+
+
+@pytest.fixture(scope="session")
+def _prefect_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, int, PrefectStack]]:
+    """One Prefect server, one SMTP sink and one runner (serving prefect.yaml) for all end-to-end tests."""
+    root = tmp_path_factory.mktemp("e2e")
+    sink = start_sink("127.0.0.1", 0, root / "var" / "mail")
+    api = f"http://127.0.0.1:{free_port()}/api"
+    env = dict(os.environ)
+    with pytest.MonkeyPatch.context() as mp:
+        apply_env(mp, root, sink.port, api)
+        env |= {k: v for k, v in os.environ.items() if k.startswith("ZHIDU_")}
+        init_db()
+    clear_caches()
+    env |= {"PREFECT_HOME": str(root / "prefect"), "PREFECT_API_URL": api, "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+            "PREFECT_RUNNER_POLL_FREQUENCY": "1", "ZHIDU_ROOT": str(ROOT), "PREFECT_LOGGING_LEVEL": "INFO"}
+    stack = PrefectStack(root=root, api=api, env=env)
+    try:
+        stack.start_server()
+        stack.start_runner()
+        yield root, sink.port, stack
+    finally:
+        stack.stop()
+        sink.stop()
+
+
+@pytest.fixture
+def stack(_prefect_stack: tuple[Path, int, PrefectStack], monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
+    root, port, prefect = _prefect_stack
+    apply_env(monkeypatch, root, port, prefect.api)
+    yield Stack(Zhidu(root, Inbox(root / "var" / "mail"), port), prefect)
+    clear_caches()

@@ -23,7 +23,7 @@ from models.approval import (
 from tests.conftest import Zhidu
 from zhidu.approvals.delivery import ResumeOutcome, ResumeResult, deliver_one
 from zhidu.approvals.notify import send_approval_mail
-from zhidu.approvals.schemas import Approver, ApprovalSpec, EscalationLevel, FormField
+from zhidu.approvals.schemas import ApprovalSpec, Approver, EscalationLevel, FormField
 from zhidu.approvals.service import links_of, open_request
 from zhidu.approvals.sweeper import sweep
 from zhidu.approvals.tokens import csrf_token, make_token, read_token

@@ -11,9 +11,15 @@ from sqlmodel import Session, SQLModel, func, select
 
 import models.customers  # noqa: F401
 from models.customers import Agent, Complaint, Party, Policy
-from zhidu.customers.entry import ALL_POLICY_HEADERS
-from zhidu.customers.importing import ImportFormatError, import_agents, import_complaints, import_policies, write_policy_csv
 from zhidu import ROOT
+from zhidu.customers.entry import ALL_POLICY_HEADERS
+from zhidu.customers.importing import (
+    ImportFormatError,
+    import_agents,
+    import_complaints,
+    import_policies,
+    write_policy_csv,
+)
 from zhidu.db import make_engine
 
 TODAY = date(2025, 11, 3)

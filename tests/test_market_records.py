@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import Session, SQLModel, col, select
 
 from models.market import (
     MarketEntryCreate,
@@ -138,7 +138,7 @@ def test_archive_read_is_checked_and_logged_and_loans_are_recorded(engine: Engin
         assert return_report(session=s, loan_id=loan.id).returned_at == first_return
         s.commit()
     with Session(engine) as s:
-        log = [(r.reader_id, r.allowed) for r in s.exec(select(MarketReportRead).order_by(MarketReportRead.id))]
+        log = [(r.reader_id, r.allowed) for r in s.exec(select(MarketReportRead).order_by(col(MarketReportRead.id)))]
         assert log == [("mk-head", True), ("mk-analyst", False), ("mk-head", True)]
         loans = s.exec(select(MarketReportLoan)).all()
         assert [(x.report_title, x.borrower_id, x.purpose, x.place, x.returned_at is not None) for x in loans] == [

@@ -8,10 +8,12 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+import yaml
 from sqlmodel import Session, SQLModel
 
 from models.approval import Mode
 from models.procurement import AssetRecord, ClaimStatus, Stage, VersionStatus
+from zhidu import ROOT
 from zhidu.db import load_models, make_engine
 from zhidu.procurement import (
     ProcurementError,
@@ -38,6 +40,7 @@ from zhidu.procurement import (
     request_versions,
     submit_claim,
     unregistered,
+    validate_request,
 )
 from zhidu.procurement.config import load_config
 from zhidu.procurement.demo import T0, as_order, request_pcs, vat
@@ -144,7 +147,9 @@ def test_happy_path_through_every_stage(session: Session) -> None:
         "warehouse_entry", "registered_all", "claim_submitted", "claim_approve", "paid",
     ]  # fmt: skip
     assert [d.subject for d in decisions(session=session, case_id=case.id)] == [
-        "request", "acceptance", "reimbursement",
+        "request",
+        "acceptance",
+        "reimbursement",
     ]
 
 
@@ -262,8 +267,23 @@ def test_request_validation_names_item_and_field(session: Session) -> None:
         parse_request({"title": "t", "need": "n", "items": [{"name": "a", "quantity": "many"}], "quotes": []})
     assert typed.value.reasons[:2] == ["采购项目 第1项 类别：格式不正确", "采购项目 第1项 型号：格式不正确"]
     with pytest.raises(ProcurementError) as floats:
-        parse_request({"title": "t", "need": "n", "quotes": [], "items": [
-            {"name": "a", "category": "PC", "model": "m", "specification": "s", "quantity": 1, "unit_price": 0.1}]})
+        parse_request(
+            {
+                "title": "t",
+                "need": "n",
+                "quotes": [],
+                "items": [
+                    {
+                        "name": "a",
+                        "category": "PC",
+                        "model": "m",
+                        "specification": "s",
+                        "quantity": 1,
+                        "unit_price": 0.1,
+                    }
+                ],
+            }
+        )
     assert floats.value.reasons == ["采购项目 第1项 单价：格式不正确"]
 
 
@@ -304,3 +324,10 @@ def test_order_differences_are_recorded_and_must_be_explained(session: Session) 
                         explanation="M437 停产，同价换 M438；硒鼓库存尚有1支")  # fmt: skip
     assert (order.differences, order.total) == (expected, Decimal("12959.50"))
     assert session.get(AssetRecord, 1) is None
+
+
+def test_sample_request_file_is_the_demo_request() -> None:
+    raw = yaml.safe_load((ROOT / "data" / "samples" / "procurement_request.yaml").read_text(encoding="utf-8"))
+    data = parse_request(raw)
+    assert data == request_pcs()
+    assert validate_request(data, load_config()) == []

@@ -125,7 +125,10 @@ def test_claim_with_a_different_amount_is_refused_then_corrected(session: Sessio
     assert ok.claim is not None
     assert twice.reasons == [f"采购 CG-2025-0001 已提交报账（报账单 {ok.claim.id}，¥13,280.00），不得重复报账"]
     assert [e.action for e in history(session=session, case_id=case_id)][-4:] == [
-        "claim_refused", "claim_refused", "claim_submitted", "claim_refused",
+        "claim_refused",
+        "claim_refused",
+        "claim_submitted",
+        "claim_refused",
     ]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -53,6 +54,16 @@ class PrefectResumer:
         self.timeout = timeout if timeout is not None else settings.resume_timeout
 
     def resume(self, *, flow_run_id: str, key: str, run_input: dict[str, Any]) -> ResumeResult:
+        """Resume, retrying a busy server (503 while its SQLite is locked) a few times before giving up."""
+        result = ResumeResult(ResumeOutcome.retry)
+        for pause in (0.5, 1.0, 2.0, 0.0):
+            result = self._resume_once(flow_run_id=flow_run_id, key=key, run_input=run_input)
+            if result.outcome != ResumeOutcome.retry or "503" not in result.detail:
+                return result
+            time.sleep(pause)
+        return result
+
+    def _resume_once(self, *, flow_run_id: str, key: str, run_input: dict[str, Any]) -> ResumeResult:
         try:
             with httpx.Client(base_url=self.api_url, timeout=self.timeout) as client:
                 run = client.get(f"/flow_runs/{flow_run_id}")

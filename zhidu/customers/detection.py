@@ -64,7 +64,8 @@ def _shared_groups(session: Session, kind: CaseKind, values: Sequence[str] | Non
     groups: dict[str, _Group] = {}
     if values is None:
         grouped = suspicious_values_sql(kind)
-        sql = f"SELECT p.id, p.policy_id, p.{col_name} FROM cust_party p JOIN ({grouped}) g ON g.{col_name} = p.{col_name}"
+        sql = (f"SELECT p.id, p.policy_id, p.{col_name} FROM cust_party p "
+               f"JOIN ({grouped}) g ON g.{col_name} = p.{col_name}")
         for party_id, policy_id, value in session.execute(text(sql)).all():
             groups.setdefault(value, _Group(kind, value)).members.add((party_id, policy_id))
         return list(groups.values())
@@ -130,7 +131,8 @@ class _Deadlines:
             receipt, product, _ = self.facts[pid]
             key = (receipt, product)
             if key not in self.cache:
-                self.cache[key] = investigation_deadline(self.today, receipt, resolve_product(product), calendar=self.cal)
+                prod = resolve_product(product)
+                self.cache[key] = investigation_deadline(self.today, receipt, prod, calendar=self.cal)
             out.append(self.cache[key])
         return min(out)
 

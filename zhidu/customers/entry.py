@@ -214,7 +214,8 @@ def _parse_party(
 
 def is_self_insured(row: Mapping[str, Any]) -> bool:
     """与投保人关系 = 本人 with an empty insured name: the insured is the policyholder (checked once)."""
-    return cell_text(row.get("与投保人关系")) == "本人" and not cell_text(row.get(PARTY_COLUMNS[(Role.insured, "name")]))
+    insured_name = cell_text(row.get(PARTY_COLUMNS[(Role.insured, "name")]))
+    return cell_text(row.get("与投保人关系")) == "本人" and not insured_name
 
 
 def check_policy_row(row: Mapping[str, Any], *, row_no: int, today: date, products: ProductTable) -> PolicyEntry:

@@ -17,6 +17,7 @@ from zhidu.customers.display import KIND_LABEL, mask_value
 from zhidu.customers.entry import ADULT_AGE, PARTY_COLUMNS, age_on, missing_key_fields
 from zhidu.customers.idcheck import check_id_number
 from zhidu.customers.normalize import GB_ID_TYPES
+from zhidu.db import utcnow
 from zhidu.workdays import get_calendar
 
 RECHECK_COMPLAINTS = 2  # §14: 一年内 … 销售误导行为 2 次及以上
@@ -87,7 +88,7 @@ def check_stored_party(party: Party, policy: Policy, *, today: date) -> list[Sto
 
 def recheck_agent(*, session: Session, agent_code: str, today: date | None = None) -> AgentRecheck:
     """§14: run the entry checks and the detection again over every policy the agent sold."""
-    today = today or date.today()
+    today = today or get_calendar().local_date(utcnow())
     policies = list(session.exec(select(Policy).where(Policy.agent_code == agent_code).order_by(col(Policy.id))))
     result = AgentRecheck(agent_code=agent_code, policies=len(policies))
     by_id = {p.id: p for p in policies}

@@ -193,7 +193,8 @@ def import_policies(
     for chunk in _chunks(_progress_rows(rows, path, progress), CHUNK):
         summary.read += len(chunk)
         numbers = [cell_text(r.get("保单号")) for _, r in chunk]
-        existing = set(session.execute(sa_select(POLICY_T.c.policy_no).where(POLICY_T.c.policy_no.in_(numbers))).scalars())
+        known = sa_select(POLICY_T.c.policy_no).where(POLICY_T.c.policy_no.in_(numbers))
+        existing = set(session.execute(known).scalars())
         good: list[PolicyEntry] = []
         for (row_no, row), number in zip(chunk, numbers, strict=True):
             if number and (number in existing or number in seen):

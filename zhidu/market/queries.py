@@ -6,34 +6,42 @@ from collections.abc import Iterable, Iterator
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import select
-from sqlmodel import Session, col
+from sqlalchemy import Date, bindparam, text
+from sqlmodel import Session
 
 from models.market import MarketEntry, MarketEntryCreate, ReportKind
 from zhidu.market.effects import EffectRules, ImmediateTrigger, detect_immediate, load_rules
 from zhidu.market.periods import Period, period_containing
 from zhidu.market.report import EntryRow, MarketReport, aggregate, average, build_report
 
-_COLUMNS = (
-    col(MarketEntry.entry_date),
-    col(MarketEntry.region),
-    col(MarketEntry.product),
-    col(MarketEntry.price_type),
-    col(MarketEntry.price),
-    col(MarketEntry.volume),
-    col(MarketEntry.competitor),
-)
+# Plain SQL without result type processing: 500,000 rows come back several times faster than through the
+# Money/enum column types; values are converted here (SQLite returns text, PostgreSQL dates and Decimals).
+_ROWS_SQL = text(
+    "SELECT entry_date, region, product, price_type, price, volume, competitor FROM market_entry"
+    " WHERE entry_date >= :start AND entry_date <= :end"
+).bindparams(bindparam("start", type_=Date), bindparam("end", type_=Date))
+
+
+def _dec(value: object) -> Decimal | None:
+    if value is None or isinstance(value, Decimal):
+        return value
+    return Decimal(value) if isinstance(value, str) else Decimal(str(value))
 
 
 def load_rows(*, session: Session, start: date, end: date) -> Iterator[EntryRow]:
     """Entries dated ``start`` … ``end`` (inclusive) as light rows, streamed in batches."""
-    stmt = (
-        select(*_COLUMNS)
-        .where(col(MarketEntry.entry_date) >= start, col(MarketEntry.entry_date) <= end)
-        .execution_options(yield_per=10_000)
-    )
-    for d, region, product, ptype, price, volume, competitor in session.execute(stmt):
-        yield EntryRow(d, region, product, str(ptype), price, volume, competitor)
+    result = session.execute(_ROWS_SQL.execution_options(yield_per=20_000), {"start": start, "end": end})
+    fromiso = date.fromisoformat
+    for d, region, product, ptype, price, volume, competitor in result:
+        yield EntryRow(
+            d if isinstance(d, date) else fromiso(d),
+            region,
+            product,
+            ptype,
+            _dec(price),
+            _dec(volume),
+            competitor,
+        )
 
 
 def compute_report(*, session: Session, period: Period, rules: EffectRules | None = None) -> MarketReport:

@@ -35,7 +35,7 @@ class ProcurementConfig(BaseModel):
     @classmethod
     def _no_float(cls, value: Any) -> Any:
         if isinstance(value, float):
-            raise ValueError("money must be written as a quoted string, e.g. \"50000.00\", not a float")
+            raise ValueError('money must be written as a quoted string, e.g. "50000.00", not a float')
         return value
 
     @model_validator(mode="after")

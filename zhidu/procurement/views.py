@@ -49,9 +49,7 @@ def claim_refused_mail(
     return MailSpec([str(person.email)], f"报账未受理：采购 {case.number}", "procurement_claim_refused", context)
 
 
-def inventory_task_mail(
-    *, session: Session, task_id: int, url: str, directory: Directory | None = None
-) -> MailSpec:
+def inventory_task_mail(*, session: Session, task_id: int, url: str, directory: Directory | None = None) -> MailSpec:
     """Ask the asset administrators to do an inventory task (清查)."""
     dir_ = directory_or_default(directory)
     task = session.get(InventoryTask, task_id)
