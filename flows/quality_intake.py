@@ -19,12 +19,17 @@ def register(items: list[QualityItemCreate], count: int) -> list[str]:
         return [s.number for s in store_items(session=session, items=items, now=utcnow())]
 
 
+def start_routing_run(number: str, *tags: str) -> str:
+    """Start the routing deployment for one registered item without waiting for it; the run id."""
+    run = run_deployment(ROUTING_DEPLOYMENT, parameters={"number": number}, timeout=0,
+                         flow_run_name=f"质量信息-{number}", tags=["quality", number, *tags])
+    return str(run.id)  # type: ignore[union-attr]
+
+
 @task(task_run_name="启动流转-{number}", retries=3, retry_delay_seconds=[2, 10, 30], persist_result=True)
 def start_routing(number: str) -> str:
     """Start the routing deployment for one item (does not wait for it)."""
-    run = run_deployment(ROUTING_DEPLOYMENT, parameters={"number": number}, timeout=0,
-                         flow_run_name=f"质量信息-{number}", tags=["quality", number])
-    return str(run.id)  # type: ignore[union-attr]
+    return start_routing_run(number)
 
 
 @flow(name="quality-intake", flow_run_name="质量信息登记")

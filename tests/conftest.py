@@ -9,11 +9,23 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlmodel import Session, SQLModel
 
 from tests.prefect_stack import PrefectStack, free_port
 from zhidu import ROOT
-from zhidu.db import init_db, reset_engine
+from zhidu.db import init_db, load_models, make_engine, reset_engine
 from zhidu.devmail import Inbox, start_sink
+
+
+@pytest.fixture
+def session(tmp_path: Path) -> Iterator[Session]:
+    """A bare tmp SQLite database with every table, for tests of plain business functions."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'c.db'}")
+    load_models()
+    SQLModel.metadata.create_all(engine)
+    with Session(engine) as s:
+        yield s
+    engine.dispose()
 
 
 def clear_caches() -> None:

@@ -1,13 +1,11 @@
 """Detection (§7, §11), outcomes (§13) and follow-ups (§14, §22) on real SQLite files."""
 
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-import pytest
 from openpyxl import load_workbook
-from sqlmodel import Session, SQLModel, col, select
+from sqlmodel import Session, col, select
 
 import models.customers  # noqa: F401
 from models.customers import CaseMember, CaseStatus, Party, Policy, PolicyCorrection, SuspiciousCase
@@ -16,18 +14,9 @@ from zhidu.customers.detection import detect_full, detect_incremental
 from zhidu.customers.followups import agents_needing_recheck, quarterly_false_data_summary, recheck_agent
 from zhidu.customers.importing import import_agents, import_complaints, import_policies, write_policy_csv
 from zhidu.customers.outcomes import apply_correction, record_cleared, record_confirmed_false
-from zhidu.db import make_engine
 
 TODAY = date(2025, 11, 3)
 
-
-@pytest.fixture
-def session(tmp_path: Path) -> Iterator[Session]:
-    engine = make_engine(f"sqlite:///{tmp_path / 'c.db'}")
-    SQLModel.metadata.create_all(engine)
-    with Session(engine) as s:
-        yield s
-    engine.dispose()
 
 
 def cases(session: Session) -> set[tuple[str, str, tuple[str, ...]]]:

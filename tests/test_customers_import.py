@@ -1,13 +1,12 @@
 """Import of core-system exports: entry checks (§5, §6), scope (§4), idempotent re-import, reconciled counts."""
 
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
 from openpyxl import Workbook
-from sqlmodel import Session, SQLModel, func, select
+from sqlmodel import Session, func, select
 
 import models.customers  # noqa: F401
 from models.customers import Agent, Complaint, Party, Policy
@@ -20,19 +19,10 @@ from zhidu.customers.importing import (
     import_policies,
     write_policy_csv,
 )
-from zhidu.db import make_engine
 
 TODAY = date(2025, 11, 3)
 GB = "11010519491231002X"  # female, 1949-12-31
 
-
-@pytest.fixture
-def session(tmp_path: Path) -> Iterator[Session]:
-    engine = make_engine(f"sqlite:///{tmp_path / 'c.db'}")
-    SQLModel.metadata.create_all(engine)
-    with Session(engine) as s:
-        yield s
-    engine.dispose()
 
 
 def row(no: str, **over: Any) -> dict[str, Any]:

@@ -35,13 +35,10 @@ def load_quality_demo() -> list[str]:
 
 
 def start_quality_runs(numbers: list[str]) -> None:
-    from prefect.deployments import run_deployment
-
-    from flows.quality_intake import ROUTING_DEPLOYMENT
+    from flows.quality_intake import start_routing_run
 
     for number in numbers:
-        run_deployment(ROUTING_DEPLOYMENT, parameters={"number": number}, timeout=0,
-                       flow_run_name=f"质量信息-{number}", tags=["quality", "demo"])
+        start_routing_run(number, "demo")
 
 
 def main() -> None:

@@ -33,10 +33,10 @@ def approval_mail_context(request: ApprovalRequest, link: ApprovalLink) -> dict[
 def send_approval_mail(*, session: Session, request: ApprovalRequest, link: ApprovalLink, kind: Kind) -> str:
     """Mail one approver their link (sent at most once per request, approver and kind)."""
     from zhidu.mail import send_email
-    from zhidu.templating import get_env
+    from zhidu.templating import local_dt
 
     context = approval_mail_context(request, link)
-    deadline_text = get_env().filters["local_dt"](request.deadline)
+    deadline_text = local_dt(request.deadline)
     subject = SUBJECT[kind].format(title=request.title, deadline=deadline_text)
     return send_email(
         to=[link.approver_email], subject=subject, template=f"approval_{kind}", context=context,

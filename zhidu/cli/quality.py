@@ -30,14 +30,10 @@ def _register(items: list[QualityItemCreate], start: bool) -> None:
     for s in stored:
         console.print(f"[green]✓[/green] 已登记 {s.number}（{s.qclass}类）")
     if start:
-        from prefect.deployments import run_deployment
-
-        from flows.quality_intake import ROUTING_DEPLOYMENT
+        from flows.quality_intake import start_routing_run
 
         for s in stored:
-            run = run_deployment(ROUTING_DEPLOYMENT, parameters={"number": s.number}, timeout=0,
-                                 flow_run_name=f"质量信息-{s.number}", tags=["quality", s.number])
-            console.print(f"  已启动流转 {s.number}：{run.id}")  # type: ignore[union-attr]
+            console.print(f"  已启动流转 {s.number}：{start_routing_run(s.number)}")
 
 
 @app.command("add")
