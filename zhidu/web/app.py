@@ -8,7 +8,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from zhidu.db import init_db
 from zhidu.settings import get_settings
 from zhidu.templating import render
-from zhidu.web import approval
+from zhidu.web import approval, customers, market, procurement
 
 
 def create_app() -> FastAPI:
@@ -17,6 +17,8 @@ def create_app() -> FastAPI:
     app = FastAPI(title="zhidu 审批服务", docs_url=None if settings.profile == "prod" else "/docs")
     init_db()
     app.include_router(approval.router)
+    for pages in (customers, market, procurement):
+        app.include_router(pages.router)
     if settings.profile == "dev":
         from zhidu.web import inbox
 
