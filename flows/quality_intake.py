@@ -21,7 +21,7 @@ def register(items: list[QualityItemCreate], count: int) -> list[str]:
 
 def start_routing_run(number: str, *tags: str) -> str:
     """Start the routing deployment for one registered item without waiting for it; the run id."""
-    run = run_deployment(ROUTING_DEPLOYMENT, parameters={"number": number}, timeout=0,
+    run = run_deployment(ROUTING_DEPLOYMENT, parameters={"number": number}, timeout=0, as_subflow=False,
                          flow_run_name=f"质量信息-{number}", tags=["quality", number, *tags])
     return str(run.id)  # type: ignore[union-attr]
 

@@ -191,6 +191,10 @@ class SuspiciousCase(SuspiciousCaseBase, table=True):
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     closed_by: str | None = None
     note: str | None = None  # investigation summary / evidence reference
+    round: int = 1  # investigation round: +1 each time a closed case is re-opened because it grew
+    flow_run_id: str | None = Field(default=None, max_length=40)  # the investigation run of the current round
+    checked_by: str | None = None  # compliance (合规) who checked the result (§13)
+    checked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class SuspiciousCaseCreate(SuspiciousCaseBase):
@@ -261,3 +265,23 @@ class ImportBatch(SQLModel, table=True):
     rejected: int = 0
     skipped: int = 0
     warned: int = 0
+
+
+class DetectionRun(SQLModel, table=True):
+    """One detection run (daily T+1 or full re-scan): the policies it covered and what it found.
+
+    The daily run checks every policy with ``id`` above the last daily run's ``up_to_policy_id`` that was entered
+    before the run's local day, so a holiday, a weekend or a failed run leaves nothing unchecked.
+    """
+
+    __tablename__ = "cust_detection_run"
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=10, index=True)  # daily / full
+    run_date: date  # local day of the run (the list date)
+    from_policy_id: int = 0  # exclusive
+    up_to_policy_id: int = 0  # inclusive
+    checked_parties: int = 0
+    new_cases: int = 0
+    grown_cases: int = 0
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -16,7 +16,7 @@ from zhidu.db import Money, UTCDateTime, utcnow
 
 
 class Quantity(TypeDecorator[Decimal]):
-    """A volume stored exactly: NUMERIC(18,3) on PostgreSQL, text on SQLite (like ``Money``, three decimals)."""
+    """A volume stored exactly: NUMERIC without scale on PostgreSQL, text on SQLite (like ``Money``)."""
 
     impl = String(40)
     cache_ok = True
@@ -24,7 +24,7 @@ class Quantity(TypeDecorator[Decimal]):
     def load_dialect_impl(self, dialect: Dialect) -> Any:
         if dialect.name == "sqlite":
             return dialect.type_descriptor(String(40))
-        return dialect.type_descriptor(Numeric(18, 3, asdecimal=True))
+        return dialect.type_descriptor(Numeric(asdecimal=True))
 
     def process_bind_param(self, value: Decimal | int | str | None, dialect: Dialect) -> Any:
         if value is None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 from datetime import timedelta
 
 from prefect import get_run_logger, task
@@ -16,6 +18,7 @@ from zhidu.approvals.notify import send_approval_mail
 from zhidu.approvals.schemas import ApprovalSpec, Decision
 from zhidu.approvals.service import decision_from_db, links_of, open_request
 from zhidu.db import session_scope, utcnow
+from zhidu.masking import mask_text
 
 OUTCOME_TEXT = {
     Outcome.approve: "同意",
@@ -23,6 +26,16 @@ OUTCOME_TEXT = {
     Outcome.escalated: "超时升级",
     Outcome.expired: "逾期未决",
 }
+
+
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
+
+
+def md_text(value: object) -> str:
+    """Text typed by people, safe inside one markdown list item: masked, HTML-escaped, markdown characters
+    backslash-escaped, and on one line (a comment cannot add lines that look like the decision)."""
+    text = html.escape(mask_text(str(value)), quote=False)
+    return " ⏎ ".join(_MARKDOWN.sub(r"\\\1", line).strip() for line in text.splitlines() if line.strip())
 
 
 class OpenedStep(BaseModel):
@@ -49,15 +62,23 @@ def open_approval(spec: ApprovalSpec, level: int) -> OpenedStep:
 
 @task(task_run_name="审批-发信-{request_id}", retries=3, retry_delay_seconds=[5, 30, 120], persist_result=True)
 def mail_approvers(request_id: str) -> int:
-    """Mail each approver their link; a resend after a retry or a resume sends nothing twice."""
+    """Mail each approver their link (one refused address does not keep the others from theirs); a resend after a
+    retry or a resume sends nothing twice."""
     from models.approval import ApprovalRequest
 
+    errors: list[str] = []
     with session_scope() as session:
         request = session.get(ApprovalRequest, request_id)
         assert request is not None
         links = links_of(session=session, request_id=request_id)
         for link in links:
-            send_approval_mail(session=session, request=request, link=link, kind="request")
+            try:
+                send_approval_mail(session=session, request=request, link=link, kind="request")
+            except Exception as exc:  # noqa: BLE001 — tried for every approver, then raised for the retry
+                session.rollback()
+                errors.append(f"{link.approver_email}: {type(exc).__name__}: {exc}")
+    if errors:
+        raise RuntimeError(f"approval mail not sent to {len(errors)} of {len(links)} approvers: {'; '.join(errors)}")
     return len(links)
 
 
@@ -67,12 +88,14 @@ def take_decision(spec: ApprovalSpec, decision: Decision) -> Decision:
     with session_scope() as session:
         mark_taken(session=session, request_id=decision.request_id, now=utcnow())
     who = decision.decided_by_name or decision.decided_by
-    lines = [f"# {spec.title}", "", f"- 案件：{spec.case_id}", f"- 环节：{spec.step}（第 {decision.level} 级）",
-             f"- 决定：**{OUTCOME_TEXT[decision.outcome]}**", f"- 决定人：{who}",
-             f"- 时间：{decision.decided_at.isoformat()}"]
+    lines = [f"# {md_text(spec.title)}", "", f"- 案件：{md_text(spec.case_id)}",
+             f"- 环节：{md_text(spec.step)}（第 {decision.level} 级）",
+             f"- 决定：**{OUTCOME_TEXT[decision.outcome]}**", f"- 决定人：{md_text(who)}",
+             f"- 时间：{md_text(decision.decided_at.isoformat())}"]
     if decision.comment:
-        lines.append(f"- 意见：{decision.comment}")
-    lines += [f"- {k}：{v}" for k, v in decision.fields.items()]
+        lines.append(f"- 意见：{md_text(decision.comment)}")
+    labels = {f.name: f.label for f in spec.fields}
+    lines += [f"- {md_text(labels.get(k, k))}：{md_text(v)}" for k, v in decision.fields.items()]
     create_markdown_artifact(markdown="\n".join(lines), key=pause_key(decision.request_id),
                              description=f"{spec.process} {spec.case_id} {spec.step}")
     get_run_logger().info("approval %s: %s by %s", decision.request_id, decision.outcome.value, decision.decided_by)

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session
 
+from tests.dbs import new_database_url
 from tests.prefect_stack import PrefectStack, free_port
 from zhidu import ROOT
 from zhidu.db import init_db, load_models, make_engine, reset_engine
@@ -19,10 +20,9 @@ from zhidu.devmail import Inbox, start_sink
 
 @pytest.fixture
 def session(tmp_path: Path) -> Iterator[Session]:
-    """A bare tmp SQLite database with every table, for tests of plain business functions."""
-    engine = make_engine(f"sqlite:///{tmp_path / 'c.db'}")
+    """A fresh database (SQLite, or PostgreSQL with ZHIDU_TEST_DB) with every table, for plain business functions."""
+    engine = make_engine(new_database_url(tmp_path, "c"))
     load_models()
-    SQLModel.metadata.create_all(engine)
     with Session(engine) as s:
         yield s
     engine.dispose()
@@ -53,9 +53,9 @@ class Zhidu:
         return TestClient(create_app(), base_url="http://testserver")
 
 
-def apply_env(monkeypatch: pytest.MonkeyPatch, root: Path, smtp_port: int, prefect_api: str) -> None:
+def apply_env(monkeypatch: pytest.MonkeyPatch, root: Path, smtp_port: int, prefect_api: str, db_url: str) -> None:
     monkeypatch.setenv("ZHIDU_VAR_DIR", str(root / "var"))
-    monkeypatch.setenv("ZHIDU_DATABASE_URL", f"sqlite:///{root / 'zhidu.db'}")
+    monkeypatch.setenv("ZHIDU_DATABASE_URL", db_url)
     monkeypatch.setenv("ZHIDU_SMTP_HOST", "127.0.0.1")
     monkeypatch.setenv("ZHIDU_SMTP_PORT", str(smtp_port))
     monkeypatch.setenv("ZHIDU_SMTP_TLS", "none")
@@ -71,7 +71,7 @@ def apply_env(monkeypatch: pytest.MonkeyPatch, root: Path, smtp_port: int, prefe
 def zhidu(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Zhidu]:
     """zhidu on a tmp database and a real SMTP sink; Prefect pointed at a closed port."""
     sink = start_sink("127.0.0.1", 0, tmp_path / "var" / "mail")
-    apply_env(monkeypatch, tmp_path, sink.port, "http://127.0.0.1:9/api")
+    apply_env(monkeypatch, tmp_path, sink.port, "http://127.0.0.1:9/api", new_database_url(tmp_path))
     init_db()
     try:
         yield Zhidu(tmp_path, Inbox(tmp_path / "var" / "mail"), sink.port)
@@ -87,14 +87,15 @@ class Stack:
 
 
 @pytest.fixture(scope="session")
-def _prefect_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, int, PrefectStack]]:
+def _prefect_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, int, PrefectStack, str]]:
     """One Prefect server, one SMTP sink and one runner (serving prefect.yaml) for all end-to-end tests."""
     root = tmp_path_factory.mktemp("e2e")
     sink = start_sink("127.0.0.1", 0, root / "var" / "mail")
     api = f"http://127.0.0.1:{free_port()}/api"
+    db_url = new_database_url(root)
     env = dict(os.environ)
     with pytest.MonkeyPatch.context() as mp:
-        apply_env(mp, root, sink.port, api)
+        apply_env(mp, root, sink.port, api, db_url)
         env |= {k: v for k, v in os.environ.items() if k.startswith("ZHIDU_")}
         init_db()
     clear_caches()
@@ -104,15 +105,15 @@ def _prefect_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[P
     try:
         stack.start_server()
         stack.start_runner()
-        yield root, sink.port, stack
+        yield root, sink.port, stack, db_url
     finally:
         stack.stop()
         sink.stop()
 
 
 @pytest.fixture
-def stack(_prefect_stack: tuple[Path, int, PrefectStack], monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
-    root, port, prefect = _prefect_stack
-    apply_env(monkeypatch, root, port, prefect.api)
+def stack(_prefect_stack: tuple[Path, int, PrefectStack, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
+    root, port, prefect, db_url = _prefect_stack
+    apply_env(monkeypatch, root, port, prefect.api, db_url)
     yield Stack(Zhidu(root, Inbox(root / "var" / "mail"), port), prefect)
     clear_caches()

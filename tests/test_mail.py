@@ -18,9 +18,10 @@ from typing import Any, cast
 import pytest
 from jinja2 import UndefinedError
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import Session, select
 
 from models.mail import SentMail, SentMailStatus
+from tests.dbs import new_database_url
 from zhidu.db import make_engine, reset_engine
 from zhidu.devmail import start_sink
 from zhidu.mail import (
@@ -56,7 +57,7 @@ class MailEnv:
 def mail_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[MailEnv]:
     var_dir = tmp_path / "var"
     monkeypatch.setenv("ZHIDU_VAR_DIR", str(var_dir))
-    monkeypatch.setenv("ZHIDU_DATABASE_URL", f"sqlite:///{tmp_path / 'zhidu.db'}")
+    monkeypatch.setenv("ZHIDU_DATABASE_URL", new_database_url(tmp_path))
     monkeypatch.setenv("ZHIDU_SMTP_HOST", "127.0.0.1")
     monkeypatch.setenv("ZHIDU_SMTP_TLS", "none")
     monkeypatch.delenv("ZHIDU_SMTP_USER", raising=False)
@@ -65,7 +66,6 @@ def mail_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[MailEn
     monkeypatch.setenv("ZHIDU_SMTP_PORT", str(controller.port))
     reset_engine()
     engine = make_engine(get_settings().database_url)
-    SQLModel.metadata.create_all(engine)
     set_mailer(None)
     try:
         yield MailEnv(maildir=var_dir / "mail", port=controller.port, engine=engine)
@@ -422,3 +422,35 @@ def test_racing_senders_insert_one_claim_and_send_once(mail_env: MailEnv) -> Non
     assert set(outcomes) <= {message["Message-ID"], "in flight"}
     assert message["Message-ID"] in outcomes
     assert [(r.status, r.attempts) for r in sent_rows(mail_env.engine)] == [(SentMailStatus.sent, 1)]
+
+
+PNG = b"\x89PNG\r\n\x1a\nchart-bytes"
+
+
+def test_inline_images_are_related_to_the_html_part(mail_env: MailEnv) -> None:
+    send_email(
+        to=["lisi@example.com"],
+        subject="周报",
+        template="test_message",
+        context=context(),
+        attachments=[("市场信息周报_2026-W48.xlsx", b"PK\x03\x04")],
+        inline_images={"chart-1@zhidu": PNG, "chart-2@zhidu": PNG + b"2"},
+    )
+    [message] = mail_env.messages()
+    assert message.get_content_type() == "multipart/mixed"
+    alternative = next(message.iter_parts())
+    assert [p.get_content_type() for p in alternative.iter_parts()] == ["text/plain", "multipart/related"]
+    related = list(alternative.iter_parts())[1]
+    parts = list(related.iter_parts())
+    assert [p.get_content_type() for p in parts] == ["text/html", "image/png", "image/png"]
+    assert [(p["Content-ID"], p.get_content_disposition(), p.get_payload(decode=True)) for p in parts[1:]] == [
+        ("<chart-1@zhidu>", "inline", PNG), ("<chart-2@zhidu>", "inline", PNG + b"2")]
+    assert "<p>李四，您好：</p>" in body(message, "html")
+    assert body(message, "plain") == EXPECTED_TEXT
+    assert [a.get_filename() for a in message.iter_attachments()] == ["市场信息周报_2026-W48.xlsx"]
+
+
+def test_without_inline_images_the_message_is_unchanged(mail_env: MailEnv) -> None:
+    send_email(to=["lisi@example.com"], subject="无图", template="test_message", context=context(), inline_images={})
+    [message] = mail_env.messages()
+    assert [p.get_content_type() for p in message.iter_parts()] == ["text/plain", "text/html"]

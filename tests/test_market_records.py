@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, SQLModel, col, select
+from sqlmodel import Session, col, select
 
 from models.market import (
     MarketEntryCreate,
@@ -20,6 +20,7 @@ from models.market import (
     ReportStatus,
     Secrecy,
 )
+from tests.dbs import new_database_url
 from zhidu.db import make_engine
 from zhidu.market.periods import period_for
 from zhidu.market.queries import compute_report, immediate_triggers, store_entries
@@ -38,8 +39,7 @@ from zhidu.market.records import (
 
 @pytest.fixture
 def engine(tmp_path: Path) -> Iterator[Engine]:
-    eng = make_engine(f"sqlite:///{tmp_path / 'market.db'}")
-    SQLModel.metadata.create_all(eng)
+    eng = make_engine(new_database_url(tmp_path, "market"))
     yield eng
     eng.dispose()
 

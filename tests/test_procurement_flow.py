@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 import yaml
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session
 
 from models.approval import Mode
 from models.procurement import AssetRecord, ClaimStatus, Stage, VersionStatus
+from tests.dbs import new_database_url
 from zhidu import ROOT
 from zhidu.db import load_models, make_engine
 from zhidu.procurement import (
@@ -52,8 +53,7 @@ DAY = timedelta(days=1)
 @pytest.fixture
 def session(tmp_path: Path) -> Iterator[Session]:
     load_models()
-    engine = make_engine(f"sqlite:///{tmp_path / 'procurement.db'}")
-    SQLModel.metadata.create_all(engine)
+    engine = make_engine(new_database_url(tmp_path, "procurement"))
     with Session(engine, expire_on_commit=False) as s:
         yield s
     engine.dispose()

@@ -7,9 +7,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import Session, select
 
 from models.procurement import PurchaseCase
+from tests.dbs import new_database_url
 from zhidu.db import load_models, make_engine
 from zhidu.mail import render_email
 from zhidu.procurement import (
@@ -29,8 +30,7 @@ from zhidu.procurement.views import claim_refused_mail, inventory_task_mail, ren
 @pytest.fixture
 def session(tmp_path: Path) -> Iterator[Session]:
     load_models()
-    engine = make_engine(f"sqlite:///{tmp_path / 'procurement.db'}")
-    SQLModel.metadata.create_all(engine)
+    engine = make_engine(new_database_url(tmp_path, "procurement"))
     with Session(engine, expire_on_commit=False) as s:
         seed_demo(session=s)
         s.commit()

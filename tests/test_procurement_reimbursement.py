@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import Session, select
 
 from models.procurement import (
     Claim,
@@ -22,6 +22,7 @@ from models.procurement import (
     SupplierQuote,
     WarehouseEntry,
 )
+from tests.dbs import new_database_url
 from zhidu.db import load_models, make_engine
 from zhidu.procurement import (
     InvoiceIn,
@@ -40,15 +41,14 @@ DAY = timedelta(days=1)
 
 
 @pytest.fixture
-def engine_path(tmp_path: Path) -> Path:
-    return tmp_path / "procurement.db"
+def engine_url(tmp_path: Path) -> str:
+    return new_database_url(tmp_path, "procurement")
 
 
 @pytest.fixture
-def session(engine_path: Path) -> Iterator[Session]:
+def session(engine_url: str) -> Iterator[Session]:
     load_models()
-    engine = make_engine(f"sqlite:///{engine_path}")
-    SQLModel.metadata.create_all(engine)
+    engine = make_engine(engine_url)
     with Session(engine, expire_on_commit=False) as s:
         yield s
     engine.dispose()
@@ -132,7 +132,7 @@ def test_claim_with_a_different_amount_is_refused_then_corrected(session: Sessio
     ]
 
 
-def test_money_is_exact_through_every_path(session: Session, engine_path: Path) -> None:
+def test_money_is_exact_through_every_path(session: Session, engine_url: str) -> None:
     data = parse_request({
         "title": "标签耗材", "need": "仓库标签更新计划", "comparison_note": "三家比价，甲最低",
         "items": [
@@ -157,7 +157,7 @@ def test_money_is_exact_through_every_path(session: Session, engine_path: Path) 
     record_payment(session=session, case_id=case.id, paid_by="p-fin-clerk", payment_ref="P1", at=T0 + 11 * DAY)
     session.commit()
 
-    engine = make_engine(f"sqlite:///{engine_path}")
+    engine = make_engine(engine_url)
     with Session(engine) as fresh:
         assert fresh.exec(select(RequestVersion)).one().total == Decimal("0.30")
         assert [q.amount for q in fresh.exec(select(SupplierQuote)) if q.selected] == [Decimal("0.30")]
@@ -169,5 +169,6 @@ def test_money_is_exact_through_every_path(session: Session, engine_path: Path) 
         claim = fresh.exec(select(Claim)).one()
         assert (claim.amount, str(claim.amount), claim.status.value) == (Decimal("0.30"), "0.30", "paid")
         raw = fresh.connection().execute(text("SELECT amount FROM procurement_claim")).scalar_one()
-        assert raw == "0.30"
+        assert str(raw) == "0.30"  # the stored value itself: text on SQLite, NUMERIC on PostgreSQL, never a float
+        assert not isinstance(raw, float)
     engine.dispose()

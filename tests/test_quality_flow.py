@@ -8,7 +8,7 @@ from datetime import timedelta
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from models.approval import DecisionOutbox, OutboxStatus
+from models.approval import ApprovalRequest, DecisionOutbox, OutboxStatus
 from models.quality import ItemStatus, QualityExecution, QualityItem, QualityItemCreate, Source
 from tests.conftest import Stack
 from tests.prefect_stack import poll
@@ -121,7 +121,8 @@ def test_class_b_rejected_closes_and_decision_survives_prefect_outage(stack: Sta
     try:
         decide(stack.zhidu.client(), link_in(stack, mail), "reject", "供应商已补交记录，无需处理")
         with Session(get_engine()) as session:
-            [row] = [r for r in session.exec(select(DecisionOutbox)).all() if r.payload["outcome"] == "reject"]
+            [row] = session.exec(select(DecisionOutbox).join(ApprovalRequest, ApprovalRequest.id == DecisionOutbox.request_id)
+                                 .where(ApprovalRequest.case_id == number)).all()
         assert row.status == OutboxStatus.pending and "unreachable" in (row.last_error or "")
     finally:
         stack.prefect.start_server()

@@ -79,3 +79,24 @@ def test_month_stats_counts_and_overdue(zhidu: Zhidu) -> None:
     assert stats.total == 3 and dict(stats.by_class) == {"C": 1, "B": 1, "A": 1}
     assert stats.by_department["STORE"] == 2 and stats.by_department["PUR"] == 1
     assert stats.overdue == ["ZL-2026-0003"]  # the A item: 1 working day and 24 h feedback both missed
+
+
+def test_two_intakes_at_the_same_moment_get_distinct_numbers(zhidu: Zhidu) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+    from threading import Barrier
+
+    now = datetime(2026, 12, 3, 2, 0, tzinfo=UTC)
+    barrier = Barrier(4)
+
+    def intake(i: int) -> list[str]:
+        item = QualityItemCreate(source=Source.outside, kind="质量投诉", title=f"并发登记 {i}", departments=["STORE"],
+                                 description="包装破损", reporter="郑客服")
+        with Session(get_engine()) as session:
+            barrier.wait()
+            return [s.number for s in store_items(session=session, items=[item, item], now=now)]
+
+    with ThreadPoolExecutor(4) as pool:
+        numbers = [n for batch in pool.map(intake, range(4)) for n in batch]
+    assert sorted(numbers) == [f"ZL-2026-{i:04d}" for i in range(1, 9)]
+    with Session(get_engine()) as session:
+        assert len(session.exec(select(QualityItem)).all()) == 8

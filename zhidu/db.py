@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Dialect, String, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.types import DateTime, Numeric, TypeDecorator
-from sqlmodel import Session, SQLModel, create_engine
+from sqlmodel import Session, create_engine
 
 from zhidu.settings import get_settings
 
@@ -40,7 +40,7 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 class Money(TypeDecorator[Decimal]):
-    """A Decimal stored exactly: NUMERIC(18,2) on PostgreSQL, text on SQLite (whose NUMERIC is a float)."""
+    """A Decimal stored exactly: NUMERIC without scale on PostgreSQL, text on SQLite (whose NUMERIC is a float)."""
 
     impl = String(40)
     cache_ok = True
@@ -48,7 +48,7 @@ class Money(TypeDecorator[Decimal]):
     def load_dialect_impl(self, dialect: Dialect) -> Any:
         if dialect.name == "sqlite":
             return dialect.type_descriptor(String(40))
-        return dialect.type_descriptor(Numeric(18, 2, asdecimal=True))
+        return dialect.type_descriptor(Numeric(asdecimal=True))
 
     def process_bind_param(self, value: Decimal | int | str | None, dialect: Dialect) -> Any:
         if value is None:
@@ -70,6 +70,7 @@ def utcnow() -> datetime:
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")  # WAL's recommended level: consistent, no fsync per commit
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
@@ -110,9 +111,11 @@ def load_models() -> None:
 
 
 def init_db(engine: Engine | None = None) -> None:
-    """Create every table that does not exist yet."""
+    """Bring the schema to the newest alembic revision (``migrations/``); safe to call at every start."""
+    from zhidu.migrate import upgrade
+
     load_models()
-    SQLModel.metadata.create_all(engine or get_engine())
+    upgrade(engine or get_engine())
 
 
 @contextmanager

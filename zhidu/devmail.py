@@ -38,11 +38,23 @@ def default_maildir() -> Path:
 
 
 class MaildirHandler:
-    """aiosmtpd handler: writes each message atomically to ``{maildir}/{id}.eml``."""
+    """aiosmtpd handler: writes each message atomically to ``{maildir}/{id}.eml``.
+
+    ``refusing = True`` makes it answer every recipient with a temporary failure (451), as a relay that is down
+    or throttling does; fault tests use it.
+    """
 
     def __init__(self, maildir: Path) -> None:
         self.maildir = Path(maildir)
         self.maildir.mkdir(parents=True, exist_ok=True)
+        self.refusing = False
+
+    async def handle_RCPT(self, server: Any, session: Session, envelope: Envelope, address: str,
+                          rcpt_options: list[str]) -> str:
+        if self.refusing:
+            return "451 4.3.2 System not accepting network messages (try again later)"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Session, envelope: Envelope) -> str:
         received = datetime.now(UTC)

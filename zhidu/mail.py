@@ -26,8 +26,11 @@ from __future__ import annotations
 
 import logging
 import mimetypes
+import re
 import smtplib
 import ssl
+import threading
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -47,7 +50,7 @@ from models.mail import SentMail, SentMailStatus
 from zhidu.db import session_scope, utcnow
 from zhidu.masking import mask_text
 from zhidu.settings import Settings, get_settings
-from zhidu.templating import render
+from zhidu.templating import render_masked
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +87,8 @@ class Mailer(Protocol):
 
 
 class SmtpMailer:
-    """Delivers over SMTP with ``smtplib``: one connection per message, no prompt, explicit TLS mode."""
+    """Delivers over SMTP with ``smtplib``: no prompt, explicit TLS mode, and one connection per thread kept open
+    between messages (a NOOP checks it before reuse; after ``idle_seconds`` or any error it is replaced)."""
 
     def __init__(
         self,
@@ -95,11 +99,13 @@ class SmtpMailer:
         password: str = "",
         tls: Literal["none", "starttls", "ssl"] = "none",
         timeout: float = 10.0,
+        idle_seconds: float = 30.0,
     ) -> None:
         if user and not password:
             raise ValueError("smtp_user is set but smtp_password is empty (ZHIDU_SMTP_PASSWORD)")
         self.host, self.port, self.user, self.password = host, port, user, password
-        self.tls, self.timeout = tls, timeout
+        self.tls, self.timeout, self.idle_seconds = tls, timeout, idle_seconds
+        self._local = threading.local()
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> SmtpMailer:
@@ -115,27 +121,64 @@ class SmtpMailer:
 
     def _connect(self) -> smtplib.SMTP:
         if self.tls == "ssl":
-            return smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=ssl.create_default_context())
-        smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
-        if self.tls == "starttls":
-            smtp.starttls(context=ssl.create_default_context())
+            smtp: smtplib.SMTP = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout,
+                                                  context=ssl.create_default_context())
+        else:
+            smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+            if self.tls == "starttls":
+                smtp.starttls(context=ssl.create_default_context())
+        if self.user:
+            smtp.login(self.user, self.password)
         return smtp
 
+    def _connection(self) -> smtplib.SMTP:
+        smtp: smtplib.SMTP | None = getattr(self._local, "smtp", None)
+        fresh = time.monotonic() - getattr(self._local, "used", 0.0) < self.idle_seconds
+        if smtp is not None and fresh:
+            try:
+                if smtp.noop()[0] == 250:
+                    return smtp
+            except (smtplib.SMTPException, OSError):
+                pass
+        self.close()
+        self._local.smtp = self._connect()
+        return self._local.smtp  # type: ignore[no-any-return]
+
+    def close(self) -> None:
+        """Close this thread's connection, if any."""
+        smtp = getattr(self._local, "smtp", None)
+        self._local.smtp = None
+        if smtp is not None:
+            try:
+                smtp.quit()
+            except (smtplib.SMTPException, OSError):
+                smtp.close()
+
     def send(self, message: EmailMessage) -> None:
-        with self._connect() as smtp:
-            if self.user:
-                smtp.login(self.user, self.password)
+        smtp = self._connection()
+        try:
             refused = smtp.send_message(message)
+        except BaseException:
+            self.close()  # never reuse a connection in an unknown state; the caller retries on a new one
+            raise
+        self._local.used = time.monotonic()
         if refused:  # some (not all) recipients refused: the others have it, so this is not retried
             log.warning("mail %s: recipients refused: %s", message["Message-ID"], sorted(refused))
 
 
 _mailer_override: Mailer | None = None
+_smtp_mailers: dict[tuple[Any, ...], SmtpMailer] = {}
 
 
 def get_mailer() -> Mailer:
     """The mailer in use: the one set by ``set_mailer``, else an ``SmtpMailer`` from the current settings."""
-    return _mailer_override if _mailer_override is not None else SmtpMailer.from_settings()
+    if _mailer_override is not None:
+        return _mailer_override
+    s = get_settings()
+    key = (s.smtp_host, s.smtp_port, s.smtp_user, s.smtp_password, s.smtp_tls, s.smtp_timeout)
+    if key not in _smtp_mailers:  # one per configuration, so its connections are reused
+        _smtp_mailers[key] = SmtpMailer.from_settings(s)
+    return _smtp_mailers[key]
 
 
 def set_mailer(mailer: Mailer | None) -> Mailer | None:
@@ -153,6 +196,34 @@ def use_mailer(mailer: Mailer) -> Iterator[Mailer]:
         yield mailer
     finally:
         set_mailer(previous)
+
+
+MAX_MESSAGE_BYTES = 20 * 1024 * 1024  # attachments and inline images together; common relays refuse 20–25 MB
+_ADDR_SPEC = r"[^@\s<>,;:\"()\[\]\\]+@[^@\s<>,;:\"()\[\]\\]+"
+_ADDRESS = re.compile(rf"{_ADDR_SPEC}|[^<>,;\"\x00-\x1f\x7f]*<{_ADDR_SPEC}>")  # bare, or 显示名 <addr>
+_HEADER_BREAKS = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
+
+
+def one_line(value: str) -> str:
+    """A header value on one line: line breaks, tabs and control characters become one space."""
+    return _HEADER_BREAKS.sub(" ", value).strip()
+
+
+def check_message(to: Sequence[str], cc: Sequence[str], attachments: Sequence[AttachmentLike],
+                  inline_images: Mapping[str, bytes] | None) -> None:
+    """Refuse, before anything is claimed or sent, what no retry can fix: no recipient, a malformed address
+    (also a string of several addresses), an oversized message."""
+    if isinstance(to, str) or isinstance(cc, str):
+        raise ValueError("'to' and 'cc' must be lists of addresses, not one string")
+    if not to:
+        raise ValueError("an email needs at least one recipient in 'to'")
+    bad = [a for a in [*to, *cc] if not isinstance(a, str) or not _ADDRESS.fullmatch(a)]
+    if bad:
+        raise ValueError(f"invalid recipient address(es): {', '.join(repr(a) for a in bad)}")
+    size = sum(len(_as_attachment(a).content) for a in attachments) + sum(map(len, (inline_images or {}).values()))
+    if size > MAX_MESSAGE_BYTES:
+        raise ValueError(f"attachments total {size / 2**20:.1f} MB, over the {MAX_MESSAGE_BYTES // 2**20} MB limit "
+                         "of a mail; send a link to the file instead")
 
 
 def new_message_id(settings: Settings | None = None) -> str:
@@ -180,22 +251,31 @@ def build_message(
     attachments: Sequence[AttachmentLike] = (),
     message_id: str | None = None,
     settings: Settings | None = None,
+    inline_images: Mapping[str, bytes] | None = None,
 ) -> EmailMessage:
-    """A complete message: text + HTML alternatives, then attachments; From, Date, Message-ID set."""
-    if not to:
-        raise ValueError("an email needs at least one recipient in 'to'")
+    """A complete message: text + HTML alternatives, then attachments; From, Date, Message-ID set.
+
+    ``inline_images`` (Content-ID → PNG bytes) become multipart/related parts of the HTML alternative, shown
+    where the HTML says ``<img src="cid:{content id}">``.
+    """
+    check_message(to, cc, attachments, inline_images)
     s = settings or get_settings()
     message = EmailMessage(policy=policy.SMTP)
     message["From"] = Address(display_name=s.mail_from_name, addr_spec=s.mail_from)
     message["To"] = ", ".join(to)
     if cc:
         message["Cc"] = ", ".join(cc)
-    message["Subject"] = subject
+    message["Subject"] = one_line(subject)
     message["Date"] = format_datetime(utcnow().astimezone(s.tz))
     message["Message-ID"] = message_id or new_message_id(s)
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-replies to us
     message.set_content(text, subtype="plain", charset="utf-8", cte="base64")
     message.add_alternative(html, subtype="html", charset="utf-8", cte="base64")
+    if inline_images:
+        html_part = message.get_body(preferencelist=("html",))
+        assert isinstance(html_part, EmailMessage)
+        for cid, png in inline_images.items():
+            html_part.add_related(png, maintype="image", subtype="png", cid=f"<{cid}>", disposition="inline")
     for item in attachments:
         attachment = _as_attachment(item)
         content_type = (
@@ -206,14 +286,14 @@ def build_message(
             attachment.content,
             maintype=maintype,
             subtype=subtype,
-            filename=attachment.filename,
+            filename=one_line(attachment.filename).replace("/", "_").replace("\\", "_") or "attachment",
         )
     return message
 
 
 def render_email(template: str, context: Mapping[str, Any]) -> tuple[str, str]:
-    """Render ``email/{template}.html`` and ``email/{template}.txt``; returns (html, text)."""
-    return render(f"email/{template}.html", **context), render(f"email/{template}.txt", **context)
+    """Render ``email/{template}.html`` and ``email/{template}.txt`` with every printed value masked; (html, text)."""
+    return render_masked(f"email/{template}.html", **context), render_masked(f"email/{template}.txt", **context)
 
 
 def send_email(
@@ -227,19 +307,23 @@ def send_email(
     idempotency_key: str | None = None,
     session: Session | None = None,
     mailer: Mailer | None = None,
+    inline_images: Mapping[str, bytes] | None = None,
 ) -> str:
     """Render the template pair, send, and return the Message-ID (see the module doc for idempotency).
 
+    ``inline_images``: Content-ID → PNG bytes, shown inline by the HTML's ``cid:`` references.
     The subject goes through ``mask_text``. With ``idempotency_key`` and a ``session``, that session is
     committed (the claim must be visible to other senders before the SMTP call).
     """
+    check_message(to, cc, attachments, inline_images)
     html, text = render_email(template, context)
-    subject = mask_text(subject)
+    subject = one_line(mask_text(subject))
     delivery = mailer or get_mailer()
 
     def deliver(message_id: str | None) -> str:
         message = build_message(
-            to=to, subject=subject, html=html, text=text, cc=cc, attachments=attachments, message_id=message_id
+            to=to, subject=subject, html=html, text=text, cc=cc, attachments=attachments, message_id=message_id,
+            inline_images=inline_images,
         )
         delivery.send(message)
         log.info(

@@ -68,12 +68,19 @@ def mask_id(value: str | None) -> str:
 _B = r"(?<![0-9A-Za-z])"
 _E = r"(?![0-9A-Za-z])"
 _DATE = r"(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])"
-_ID18 = rf"[1-9]\d{{5}}(?:18|19|20)\d{{2}}{_DATE}\d{{3}}[\dXx]"
-_ID15 = rf"[1-9]\d{{5}}\d{{2}}{_DATE}\d{{3}}"
+_SEP = r"[ .\-]?"  # one optional space, dot or dash between digit groups
+_ID18 = rf"[1-9]\d{{5}}{_SEP}(?:18|19|20)\d{{2}}{_DATE}{_SEP}\d{{3}}[\dXx]"
+_ID15 = rf"[1-9]\d{{5}}{_SEP}\d{{2}}{_DATE}{_SEP}\d{{3}}"
 _ACCOUNT = r"\d{16,19}|\d{4}(?:[ -]\d{4}){3}(?:[ -]?\d{1,3})?"
-_MOBILE = r"(?:(?:\+|00)86[ -]?)?1[3-9]\d(?:[ -]?\d{4}){2}"
-_LANDLINE = r"(?:(?:\+|00)86[ -]?)?(?:0\d{2,3}[ -]|\(0\d{2,3}\)[ ]?|（0\d{2,3}）)\d{7,8}"
+_CC = r"(?:(?:\+|00)?86[ -]?)"  # +86, 0086 or 86 before a number
+_MOBILE = rf"{_CC}?1[3-9]\d(?:{_SEP}\d){{8}}"
+_LOCAL = r"\d{3,4}[ -]?\d{4}"  # 7 or 8 digits, perhaps split
+_LANDLINE = (rf"(?:(?:\+|00)86[ -]?(?:\(0?\d{{2,3}}\)|0?[1-9]\d{{1,2}})[ -]?"
+             rf"|0\d{{2,3}}[ -]|\(0\d{{2,3}}\)[ ]?|（0\d{{2,3}}）){_LOCAL}")
 _PATTERN = re.compile(rf"{_B}(?:(?P<id>{_ID18}|{_ID15})|(?P<account>{_ACCOUNT})|(?P<phone>{_MOBILE}|{_LANDLINE})){_E}")
+# Full-width forms (０-９, Ｘ, ＋, －, （） and the ideographic space) read as their ASCII twins, one character for
+# one, so that positions found in the folded text are the positions in the original.
+_FOLD = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
 
 
 def _replace(match: re.Match[str]) -> str:
@@ -87,9 +94,17 @@ def _replace(match: re.Match[str]) -> str:
 def mask_text(value: str | None) -> str:
     """Mask every phone number, 15/18-character ID number and 16–19-digit bank account inside free text.
 
+    Numbers may be split by spaces, dots or dashes, carry +86/0086/86, or be typed in full-width digits.
     Landlines are recognised only with their area code separated (``010-12345678``, ``(0755) 1234567``), so
     that order numbers and amounts are not taken for phones. Masking is idempotent.
     """
     if not value:
         return ""
-    return _PATTERN.sub(_replace, value)
+    folded = value.translate(_FOLD)
+    if folded == value:
+        return _PATTERN.sub(_replace, value)
+    out, last = [], 0
+    for match in _PATTERN.finditer(folded):
+        out += [value[last : match.start()], _replace(match)]
+        last = match.end()
+    return "".join(out) + value[last:]

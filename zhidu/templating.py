@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 
 from zhidu.masking import mask_account, mask_id, mask_phone, mask_text
 from zhidu.settings import get_settings
@@ -48,9 +49,23 @@ FILTERS: dict[str, Any] = {
 }
 
 
+def _mask_output(value: Any) -> Any:
+    """Every value a mail template prints goes through ``mask_text`` (a template that forgets the filter on a
+    title, a comment or a name still masks the phone, account or ID number in it); Markup stays Markup."""
+    if isinstance(value, Markup):
+        return Markup(mask_text(str(value)))
+    if isinstance(value, str):
+        return mask_text(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        masked = mask_text(str(value))
+        return value if masked == str(value) else masked
+    return value
+
+
 @lru_cache(maxsize=8)
-def _env_for(templates_dir: Path) -> Environment:
+def _env_for(templates_dir: Path, masked: bool = False) -> Environment:
     env = Environment(
+        finalize=_mask_output if masked else None,
         loader=FileSystemLoader(templates_dir),
         autoescape=select_autoescape(enabled_extensions=("html", "htm", "xml"), default_for_string=True),
         undefined=StrictUndefined,
@@ -62,11 +77,17 @@ def _env_for(templates_dir: Path) -> Environment:
     return env
 
 
-def get_env() -> Environment:
-    """The shared environment for ``settings.templates_dir`` (cached per directory, so tests may change it)."""
-    return _env_for(Path(get_settings().templates_dir).resolve())
+def get_env(*, masked: bool = False) -> Environment:
+    """The shared environment for ``settings.templates_dir`` (cached per directory, so tests may change it);
+    ``masked``: every printed value goes through ``mask_text`` (mail templates, which are never forms)."""
+    return _env_for(Path(get_settings().templates_dir).resolve(), masked)
 
 
 def render(template_name: str, /, **context: Any) -> str:
     """Render ``template_name`` (relative to the templates dir, e.g. ``email/x.html``); a missing variable raises."""
     return get_env().get_template(template_name).render(**context)
+
+
+def render_masked(template_name: str, /, **context: Any) -> str:
+    """``render`` with every printed value masked (``mask_text``): what ``send_email`` uses for mail bodies."""
+    return get_env(masked=True).get_template(template_name).render(**context)

@@ -13,6 +13,7 @@ timezone-aware; returned instants are in UTC.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -241,8 +242,8 @@ class WorkCalendar:
     def add_working_hours(self, start: datetime, hours: float) -> datetime:
         """The instant (UTC) when ``hours`` of office time have passed after ``start``."""
         _require_aware(start, "start")
-        if hours < 0:
-            raise ValueError(f"hours must be >= 0, got {hours}")
+        if not math.isfinite(hours) or hours < 0:
+            raise ValueError(f"hours must be a finite number >= 0, got {hours}")
         remaining = timedelta(hours=hours)
         if not remaining:
             return start.astimezone(UTC)

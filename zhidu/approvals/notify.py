@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
+from markupsafe import Markup, escape
 from sqlmodel import Session
 
 from models.approval import ApprovalLink, ApprovalRequest
@@ -24,9 +25,10 @@ def approval_mail_context(request: ApprovalRequest, link: ApprovalLink) -> dict[
         "expires_at": link.expires_at,
         "level": request.level,
         "mode": request.mode.value,
-        "url": link_url(make_token(link_id=link.id, request_id=request.id)),
+        # Markup: the link is ours and is printed as it is (mail bodies mask every other printed value)
+        "url": Markup(escape(link_url(make_token(link_id=link.id, request_id=request.id)))),
         "case_id": request.case_id,
-        "step": request.step,
+        "step": "" if request.step.isascii() else request.step,  # an ASCII id (request_v1) is internal, not for people
     }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any, Literal
 
@@ -10,10 +11,20 @@ from pydantic import BaseModel, Field, field_validator
 
 from models.approval import Mode, Outcome
 
+_EMAIL = re.compile(r"[^@\s<>,;:\"()\[\]\\]+@[^@\s<>,;:\"()\[\]\\]+\.[^@\s<>,;:\"()\[\]\\.]+")
+
 
 class Approver(BaseModel):
     email: str
     name: str
+
+    @field_validator("email")
+    @classmethod
+    def _address(cls, value: str) -> str:
+        """A bad address fails when the flow describes the step, not in three mail retries later."""
+        if not _EMAIL.fullmatch(value):
+            raise ValueError(f"approver email {value!r} is not a mail address such as wang@example.com")
+        return value
 
 
 class FormField(BaseModel):
@@ -24,7 +35,7 @@ class FormField(BaseModel):
     kind: Literal["text", "textarea", "choice"] = "text"
     required: bool = False
     choices: list[str] = Field(default_factory=list)
-    required_for: Literal["approve", "any"] = "approve"
+    required_for: Literal["approve", "reject", "any"] = "approve"
 
 
 class EscalationLevel(BaseModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -108,12 +109,39 @@ class DecideResult:
     errors: list[str] = field(default_factory=list)
 
 
+MAX_COMMENT_CHARS = 5000  # a comment or textarea field; a page never needs more, a 10 MB paste is refused
+MAX_TEXT_CHARS = 500  # a one-line text field
+# Control characters (NUL breaks PostgreSQL text) and bidirectional overrides (they make a page show other text
+# than was typed); tab and newline stay.
+_INVISIBLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def clean_text(value: str) -> str:
+    """Typed text as it is kept: CRLF/CR as LF, control and bidi-override characters removed, outer spaces trimmed."""
+    return _INVISIBLE.sub("", value.replace("\r\n", "\n").replace("\r", "\n")).strip()
+
+
+def clean_input(spec: ApprovalSpec, comment: str, fields: dict[str, str]) -> tuple[str, dict[str, str], list[str]]:
+    """The comment and the step's own fields, cleaned (fields the step does not declare are dropped), and the
+    lengths that are refused, in Chinese."""
+    errors = []
+    comment = clean_text(comment)
+    if len(comment) > MAX_COMMENT_CHARS:
+        errors.append(f"「{spec.instructions_label}」过长：最多 {MAX_COMMENT_CHARS} 字，现有 {len(comment)} 字")
+    kept = {f.name: clean_text(fields[f.name]) for f in spec.fields if f.name in fields}
+    for f in spec.fields:
+        limit = MAX_COMMENT_CHARS if f.kind == "textarea" else MAX_TEXT_CHARS
+        if len(kept.get(f.name, "")) > limit:
+            errors.append(f"「{f.label}」过长：最多 {limit} 字，现有 {len(kept[f.name])} 字")
+    return comment, kept, errors
+
+
 def validate_fields(spec: ApprovalSpec, outcome: Outcome, values: dict[str, str]) -> list[str]:
     """Missing required fields and choices that are not on the list, in Chinese."""
     errors = []
     for f in spec.fields:
         value = values.get(f.name, "").strip()
-        needed = f.required and (f.required_for == "any" or outcome == Outcome.approve)
+        needed = f.required and f.required_for in ("any", outcome.value)
         if needed and not value:
             errors.append(f"请填写「{f.label}」")
         if value and f.kind == "choice" and value not in f.choices:
@@ -183,7 +211,8 @@ def decide(
     request = session.get(ApprovalRequest, request_id)
     assert request is not None
     spec = ApprovalSpec.model_validate(request.spec)
-    errors = validate_fields(spec, outcome, fields)
+    comment, fields, errors = clean_input(spec, comment, fields)
+    errors += validate_fields(spec, outcome, fields)
     if outcome not in (Outcome.approve, Outcome.reject):
         errors.append("无效的决定")
     if errors:

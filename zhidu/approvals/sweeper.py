@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -15,6 +16,8 @@ from zhidu.approvals.schemas import ApprovalSpec
 from zhidu.approvals.service import close_request, links_of, lock_pending
 from zhidu.db import get_engine
 
+log = logging.getLogger(__name__)
+
 
 @dataclass
 class SweepReport:
@@ -24,6 +27,7 @@ class SweepReport:
     delivered: int = 0
     retrying: int = 0
     dead: int = 0
+    reminders_failed: list[str] = field(default_factory=list)  # tried again at the next pass
 
 
 def _pending(session: Session, column: object, now: datetime) -> list[ApprovalRequest]:
@@ -31,8 +35,10 @@ def _pending(session: Session, column: object, now: datetime) -> list[ApprovalRe
     return list(session.exec(stmt).all())
 
 
-def send_reminders(*, session: Session, now: datetime) -> list[str]:
-    """Remind every approver who has not decided yet, once per request."""
+def send_reminders(*, session: Session, now: datetime, failed: list[str] | None = None) -> list[str]:
+    """Remind every approver who has not decided yet, once per request. A reminder that cannot be sent (SMTP down,
+    an address refused) is logged, released for the next pass and does not stop the others (each mail has its own
+    idempotency key, so those already sent are not sent again)."""
     done = []
     for request in _pending(session, ApprovalRequest.remind_at, now):
         claim = (
@@ -45,9 +51,22 @@ def send_reminders(*, session: Session, now: datetime) -> list[str]:
             continue
         session.add(ApprovalAudit(request_id=request.id, actor="system", action="reminder", at=now))
         session.commit()
+        errors = []
         for link in links_of(session=session, request_id=request.id):
             if link.used_at is None:
-                send_approval_mail(session=session, request=request, link=link, kind="reminder")
+                try:
+                    send_approval_mail(session=session, request=request, link=link, kind="reminder")
+                except Exception as exc:  # noqa: BLE001 — any mail failure: keep sweeping, retry next pass
+                    session.rollback()
+                    errors.append(f"{link.approver_email}: {type(exc).__name__}: {exc}")
+        if errors:
+            session.execute(update(ApprovalRequest).where(col(ApprovalRequest.id) == request.id)
+                            .values(reminded_at=None))
+            session.commit()
+            log.warning("reminder of %s not sent, retried next pass: %s", request.id, "; ".join(errors))
+            if failed is not None:
+                failed.append(request.id)
+            continue
         done.append(request.id)
     return done
 
@@ -79,7 +98,7 @@ def sweep(*, now: datetime, resumer: Resumer) -> SweepReport:
     """One pass of everything time-driven in the approval mechanism."""
     report = SweepReport()
     with Session(get_engine(), expire_on_commit=False) as session:
-        report.reminded = send_reminders(session=session, now=now)
+        report.reminded = send_reminders(session=session, now=now, failed=report.reminders_failed)
         report.escalated, report.expired = close_overdue(session=session, now=now)
         ids = due_outbox_ids(session=session, now=now)
     for outbox_id in ids:

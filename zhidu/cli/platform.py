@@ -22,14 +22,40 @@ def serve(schedules: bool = typer.Option(True, help="with the schedules of prefe
     serve_all(with_schedules=schedules)
 
 
-def web() -> None:
-    """Run the approval web service (uvicorn)."""
+def web(host: str = typer.Option("", help="default ZHIDU_WEB_HOST"),
+        port: int = typer.Option(0, help="default ZHIDU_WEB_PORT"),
+        workers: int = typer.Option(1, help="uvicorn worker processes")) -> None:
+    """Run the approval web service (uvicorn). It keeps no state: run as many as you like behind a proxy."""
     import uvicorn
 
+    from zhidu.db import init_db
     from zhidu.settings import get_settings
 
     s = get_settings()
-    uvicorn.run("zhidu.web.app:create_app", factory=True, host=s.web_host, port=s.web_port, log_level="warning")
+    init_db()
+    uvicorn.run("zhidu.web.app:create_app", factory=True, host=host or s.web_host, port=port or s.web_port,
+                workers=workers, log_level="warning", proxy_headers=True, forwarded_allow_ips="*")
+
+
+def deploy() -> None:
+    """Production: create the process work pool ``zhidu`` and deploy every deployment of prefect.yaml to it."""
+    from zhidu.db import init_db
+    from zhidu.production import deploy_all
+
+    init_db()
+    deploy_all()
+    console.print("已部署 prefect.yaml 中的全部部署到工作池 zhidu；请在各工作机上运行 zhidu worker")
+
+
+def worker(limit: int = typer.Option(0, help="flow runs at once on this worker (0: no limit)"),
+           name: str = typer.Option("", help="worker name shown in the Prefect UI")) -> None:
+    """Production: run one process worker on the pool ``zhidu`` (start one per machine, or more)."""
+    import os
+
+    from zhidu.production import worker_cmd
+
+    cmd = worker_cmd(limit or None, name or None)
+    os.execv(cmd[0], cmd)
 
 
 def sink() -> None:
@@ -50,7 +76,7 @@ def sweep() -> None:
 
 
 def initdb() -> None:
-    """Create the application tables."""
+    """Create or migrate the application tables (alembic upgrade head)."""
     from zhidu.db import init_db
 
     init_db()
@@ -58,5 +84,5 @@ def initdb() -> None:
 
 
 def register(app: typer.Typer) -> None:
-    for command in (up, serve, web, sink, sweep, initdb):
+    for command in (up, serve, web, deploy, worker, sink, sweep, initdb):
         app.command()(command)

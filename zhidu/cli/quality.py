@@ -17,11 +17,17 @@ console = Console()
 def _register(items: list[QualityItemCreate], start: bool) -> None:
     from zhidu.db import init_db, session_scope, utcnow
     from zhidu.quality.intake import IntakeError, store_items
+    from zhidu.workdays import CalendarYearMissing
 
     init_db()
     try:
         with session_scope() as session:
             stored = store_items(session=session, items=items, now=utcnow())
+    except CalendarYearMissing as exc:  # a deadline reaches a year the calendar has no data for
+        console.print("[red]✗[/red] 无法计算办理期限：", end="")
+        console.print(str(exc), markup=False)
+        console.print("[red]未登记任何条目（整批拒收）。[/red]")
+        raise typer.Exit(1) from exc
     except IntakeError as exc:
         for p in exc.problems:
             console.print(f"[red]✗[/red] {p}")
@@ -57,16 +63,19 @@ def add(
 @app.command("import")
 def import_file(path: Path, start: bool = typer.Option(True, help="登记后启动流转")) -> None:
     """Register every item of a CSV/xlsx file (all or nothing; every bad row and field is listed)."""
-    from zhidu.quality.intake import IntakeError, parse_file
+    from zhidu.quality.intake import IntakeError, read_file
 
     try:
-        items = parse_file(path)
+        parsed = read_file(path)
     except IntakeError as exc:
         for p in exc.problems:
             console.print(f"[red]✗[/red] {p}")
+        if exc.counts:
+            console.print(exc.counts)
         console.print("[red]未登记任何条目（整批拒收）。[/red]")
         raise typer.Exit(1) from exc
-    _register(items, start)
+    console.print(parsed.counts)
+    _register(parsed.items, start)
 
 
 @app.command("override")

@@ -212,3 +212,45 @@ def demo_complaints(today: date) -> list[dict[str, Any]]:
         {"投诉编号": "TS005", "业务员代码": "A0004", "投诉日期": (today - timedelta(days=10)).isoformat(),
          "是否查实": "否", "投诉摘要": "夸大收益"},
     ]
+
+
+DEMO_POLICIES = 60
+
+
+def load_demo(today: date) -> list[tuple[int, str]] | None:
+    """Import a small demo book (agents, policies, complaints) and run the T+1 detection once; None when the
+    book is already loaded. Returns the open cases to investigate: exactly the planted ones."""
+    import tempfile
+
+    from sqlmodel import func, select
+
+    from models.customers import Policy
+    from zhidu.customers.daily import open_cases, run_daily_detection
+    from zhidu.customers.importing import import_agents, import_complaints, import_policies
+    from zhidu.db import session_scope
+
+    with session_scope() as session:
+        if session.exec(select(func.count()).select_from(Policy)).one():
+            return None
+    book = build_demo_book(policies=DEMO_POLICIES, today=today)
+    with tempfile.TemporaryDirectory() as tmp, session_scope() as session:
+        paths = book.write(Path(tmp))
+        import_agents(paths["agents"], session=session)
+        import_complaints(paths["complaints"], session=session)
+        import_policies(paths["policies"], session=session, today=today)
+        _, result = run_daily_detection(session=session, today=today)
+        return open_cases(session=session, case_ids=result.changed)
+
+
+def start_demo() -> str | None:
+    """Load the demo book, raise its planted cases and start their investigation runs; a console line."""
+    from flows.customers_detection import start_investigation_run
+    from zhidu.db import utcnow
+    from zhidu.workdays import get_calendar
+
+    cases = load_demo(get_calendar().local_date(utcnow()))
+    if cases is None:
+        return None
+    for case_id, number in cases:
+        start_investigation_run(case_id, number, "demo")
+    return f"可疑客户：已导入演示保单 {DEMO_POLICIES} 件，列入清单并启动排查 {'、'.join(n for _, n in cases)}"

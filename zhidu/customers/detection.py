@@ -6,9 +6,10 @@
 * ``agent_phone`` / ``agent_address``: a customer's phone or address equal to an agent's (§11), unless the customer
   is that agent (same ID number).
 
-``detect_incremental`` looks up only the values of one import batch, through the indexes
-``(phone, person_key)``, ``(bank_account, person_key)``, ``address`` and the agent indexes: its cost grows with the
-batch, not the book. ``detect_full`` re-scans everything with ``GROUP BY … HAVING COUNT(DISTINCT person_key) > 1``.
+``detect_incremental`` (one import batch) and ``detect_range`` (the policies entered since the last daily run) look
+up only the new parties' values, in one set-based statement per kind, through the indexes ``(phone, person_key)``,
+``(bank_account, person_key)``, ``address`` and the agent indexes: their cost grows with the batch, not the book.
+``detect_full`` re-scans everything with ``GROUP BY … HAVING COUNT(DISTINCT person_key) > 1``.
 Both create new cases, add new members to existing ones (re-opening a closed case: a new policy joined it) and
 report what changed.
 """
@@ -180,7 +181,8 @@ def _apply(session: Session, groups: list[_Group], today: date, result: Detectio
             deadline = deadlines.of(pid for _, pid in added)
             if case.status in CLOSED_STATUSES:
                 case.status, case.list_date, case.deadline = CaseStatus.open, today, deadline
-                case.closed_at = case.closed_by = None
+                case.closed_at = case.closed_by = case.checked_at = case.checked_by = None
+                case.round += 1
             else:
                 case.deadline = min(case.deadline, deadline)
             case.channel = facts[max(pid for _, pid in added)][2]
@@ -198,6 +200,73 @@ def _apply(session: Session, groups: list[_Group], today: date, result: Detectio
     if member_rows:
         session.execute(insert(SQLModel.metadata.tables["cust_case_member"]), member_rows)
     session.commit()
+
+
+def _scope_stmt(sql: str, params: dict[str, Any]) -> Any:
+    stmt = text(sql)
+    for name, value in params.items():
+        if isinstance(value, list):
+            stmt = stmt.bindparams(bindparam(name, expanding=True))
+    return stmt
+
+
+SCOPE_TABLE = "cust_scope_values"  # a TEMP table: the new parties' values of one detection run
+
+
+def _scoped_shared_groups(session: Session, kind: CaseKind) -> list[_Group]:
+    """Groups of different people sharing a value that a party in the scope has: one statement; SQLite seeks
+    the ``(value, person_key)`` index once per distinct new value and reads members only of suspicious values."""
+    c = SHARED_COLUMN[kind]
+    sql = (
+        f"SELECT p.id, p.policy_id, p.{c} FROM cust_party p WHERE p.{c} IN ("
+        f" SELECT q.{c} FROM cust_party q WHERE q.{c} IN (SELECT {c} FROM {SCOPE_TABLE} WHERE {c} IS NOT NULL)"
+        f" GROUP BY q.{c} HAVING COUNT(DISTINCT q.person_key) > 1)"
+    )
+    groups: dict[str, _Group] = {}
+    for party_id, policy_id, value in session.execute(text(sql)).all():
+        groups.setdefault(value, _Group(kind, value)).members.add((party_id, policy_id))
+    return list(groups.values())
+
+
+def _scoped_agent_groups(session: Session, kind: CaseKind) -> list[_Group]:
+    """Customers whose phone/address equals an agent's, for the agents matching a party in the scope (CROSS JOIN
+    keeps the small agent table outside, so the book's index is sought only for matching agents)."""
+    c = AGENT_COLUMN[kind]
+    sql = (
+        f"SELECT a.code, p.id, p.policy_id, p.{c} FROM cust_agent a CROSS JOIN cust_party p WHERE p.{c} = a.{c} "
+        f"AND a.{c} IN (SELECT {c} FROM {SCOPE_TABLE} WHERE {c} IS NOT NULL) "
+        f"AND (a.id_number IS NULL OR p.id_number IS NULL OR p.id_number <> a.id_number)"
+    )
+    groups: dict[str, _Group] = {}
+    for code, party_id, policy_id, value in session.execute(text(sql)).all():
+        group = groups.setdefault(value, _Group(kind, value, agent_code=code))
+        group.agent_code = min(group.agent_code or code, code)
+        group.members.add((party_id, policy_id))
+    return list(groups.values())
+
+
+def _detect_scope(session: Session, scope: str, params: dict[str, Any], today: date | None) -> DetectionResult:
+    """Detection for the parties matching ``scope`` (a SQL condition on alias ``b``) against the whole book.
+
+    The scope's values are read once into a TEMP table; each kind is then one statement joining it to the
+    indexes, so the cost follows the number of new parties, not the size of the book."""
+    today = today or get_calendar().local_date(utcnow())
+    session.execute(text(f"DROP TABLE IF EXISTS {SCOPE_TABLE}"))
+    fill = (f"CREATE TEMP TABLE {SCOPE_TABLE} AS SELECT b.phone, b.bank_account, b.address "
+            f"FROM cust_party b WHERE {scope}")
+    session.execute(_scope_stmt(fill, params), params)
+    try:
+        groups: list[_Group] = []
+        for kind in SHARED_COLUMN:
+            groups += _scoped_shared_groups(session, kind)
+        for kind in AGENT_COLUMN:
+            groups += _scoped_agent_groups(session, kind)
+        checked = int(session.execute(text(f"SELECT COUNT(*) FROM {SCOPE_TABLE}")).scalar_one())
+    finally:
+        session.execute(text(f"DROP TABLE IF EXISTS {SCOPE_TABLE}"))
+    result = DetectionResult(checked_parties=checked)
+    _apply(session, groups, today, result)
+    return result
 
 
 def detect_values(
@@ -218,37 +287,33 @@ def detect_values(
     return result
 
 
-def _values_of(session: Session, where: str, params: dict[str, Any]) -> tuple[list[str], list[str], list[str], int]:
-    sql = f"SELECT p.phone, p.bank_account, p.address FROM cust_party p WHERE {where}"
-    stmt = text(sql)
-    for name, value in params.items():
-        if isinstance(value, list):
-            stmt = stmt.bindparams(bindparam(name, expanding=True))
-    rows = session.execute(stmt, params).all()
-    phones = [r[0] for r in rows if r[0]]
-    accounts = [r[1] for r in rows if r[1]]
-    addresses = [r[2] for r in rows if r[2]]
-    return phones, accounts, addresses, len(rows)
-
-
 def detect_incremental(*, session: Session, batch_id: str, today: date | None = None) -> DetectionResult:
-    """T+1 (§7): check the parties of one import batch against the whole book, by indexed lookups only."""
-    where = "p.policy_id IN (SELECT id FROM cust_policy WHERE batch_id = :batch)"
-    phones, accounts, addresses, n = _values_of(session, where, {"batch": batch_id})
-    result = detect_values(session=session, phones=phones, accounts=accounts, addresses=addresses, today=today)
-    result.checked_parties = n
-    return result
+    """T+1 (§7): check the parties of one import batch against the whole book, set-based through the indexes."""
+    lo, hi = session.execute(
+        text("SELECT MIN(id), MAX(id) FROM cust_policy WHERE batch_id = :batch"), {"batch": batch_id}
+    ).one()
+    if lo is None:
+        return DetectionResult()
+    # the id range lets SQLite read the batch's parties by one range scan of the policy_id index
+    scope = ("b.policy_id BETWEEN :lo AND :hi AND b.policy_id IN "
+             "(SELECT id FROM cust_policy WHERE batch_id = :batch AND id BETWEEN :lo AND :hi)")
+    return _detect_scope(session, scope, {"batch": batch_id, "lo": lo, "hi": hi}, today)
+
+
+def detect_range(*, session: Session, after_id: int, up_to_id: int, today: date | None = None) -> DetectionResult:
+    """T+1 (§7): the parties of the policies with ``after_id < id <= up_to_id`` (all entries since the last run)."""
+    scope = "b.policy_id > :lo AND b.policy_id <= :hi"
+    return _detect_scope(session, scope, {"lo": after_id, "hi": up_to_id}, today)
 
 
 def detect_policies(*, session: Session, policy_ids: Sequence[int], today: date | None = None) -> DetectionResult:
     """Detection for the parties of these policies (e.g. an agent's book, §14)."""
     result = DetectionResult()
     for batch in _chunks(list(policy_ids)):
-        phones, accounts, addresses, n = _values_of(session, "p.policy_id IN :ids", {"ids": list(batch)})
-        part = detect_values(session=session, phones=phones, accounts=accounts, addresses=addresses, today=today)
+        part = _detect_scope(session, "b.policy_id IN :ids", {"ids": list(batch)}, today)
         result.new_cases += part.new_cases
         result.grown_cases += [c for c in part.grown_cases if c not in result.grown_cases]
-        result.checked_parties += n
+        result.checked_parties += part.checked_parties
     return result
 
 

@@ -132,3 +132,28 @@ def corrections_of(*, session: Session, policy_id: int) -> list[PolicyCorrection
     """The audit trail of one policy, oldest first."""
     query = select(PolicyCorrection).where(PolicyCorrection.policy_id == policy_id).order_by(col(PolicyCorrection.id))
     return list(session.exec(query))
+
+
+def reopen_case(*, session: Session, case_id: int, by: str, note: str, at: datetime | None = None) -> None:
+    """Compliance sent the result back (退回重新排查): the case is open again and its members have no outcome.
+    Corrections already written stay, with their audit rows."""
+    at = at or utcnow()
+    case = _case(session, case_id)
+    for m in _members(session, case_id):
+        m.outcome = None
+        session.add(m)
+    case.status, case.closed_at, case.closed_by, case.updated_at = CaseStatus.open, None, None, at
+    case.checked_at = case.checked_by = None
+    case.note = f"{note}（{by}退回）"
+    session.add(case)
+    session.commit()
+
+
+def mark_checked(*, session: Session, case_id: int, by: str, at: datetime | None = None) -> None:
+    """Compliance confirmed the investigation's result (合规复核通过); the case must be closed."""
+    case = _case(session, case_id)
+    if case.status not in (CaseStatus.cleared, CaseStatus.corrected, CaseStatus.confirmed_false):
+        raise OutcomeError(f"case {case_id} is {case.status.value}: only a closed case can be checked")
+    case.checked_by, case.checked_at = by, at or utcnow()
+    session.add(case)
+    session.commit()

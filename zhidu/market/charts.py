@@ -41,6 +41,11 @@ class InlineImage:
 def cjk_font() -> str | None:
     """The first installed CJK font family, or None."""
     installed = {f.name for f in font_manager.fontManager.ttflist}
+    if not installed.intersection(CJK_FONTS):  # matplotlib's font cache predates the font's installation
+        for path in font_manager.findSystemFonts():
+            if any(mark in path for mark in ("CJK", "wqy", "WenQuanYi", "SimHei", "msyh")):
+                font_manager.fontManager.addfont(path)
+        installed = {f.name for f in font_manager.fontManager.ttflist}
     for name in CJK_FONTS:
         if name in installed:
             return name

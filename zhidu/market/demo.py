@@ -101,3 +101,37 @@ def demo_rows(start: date, end: date, *, total: int, seed: int = 7) -> list[Entr
             )
         )
     return rows
+
+
+def load_market_demo(today: date) -> tuple[date, int] | None:
+    """Store demo entries from the start of the quarter before the previous one up to ``today`` (so a past week,
+    month and quarter each have a previous period to compare with), unless entries exist; (first day, count)."""
+    from sqlmodel import func, select
+
+    from models.market import MarketEntry
+    from zhidu.db import session_scope
+    from zhidu.market.periods import period_containing
+    from zhidu.market.queries import store_entries
+
+    first = period_containing("quarterly", today).previous.previous.start
+    with session_scope() as session:
+        if session.exec(select(func.count()).select_from(MarketEntry)).one():
+            return None
+        stored = store_entries(session=session, entries=demo_entries(first, today - timedelta(days=1)))
+        return first, len(stored)
+
+
+def start_demo() -> str | None:
+    """Load the market demo once and start last week's report (the deputy GM's review mail lands in the inbox)."""
+    from zhidu.db import utcnow
+    from zhidu.market.periods import local_date, previous_period
+    from zhidu.market.runs import start_report_run
+
+    now = utcnow()
+    loaded = load_market_demo(local_date(now))
+    if loaded is None:
+        return None
+    week = previous_period("weekly", now).label
+    start_report_run("weekly", week, "demo")
+    return (f"市场信息：已载入演示数据 {loaded[1]} 条（自 {loaded[0].isoformat()} 起），已启动 {week} 周报，"
+            f"主管副总经理的批示邮件稍后到达收件箱")

@@ -162,6 +162,11 @@ def _entry(raw: dict[str, Any]) -> tuple[MarketEntryCreate | None, list[tuple[st
     return MarketEntryCreate.model_validate(data), []
 
 
+def parse_entry(raw: dict[str, Any]) -> tuple[MarketEntryCreate | None, list[tuple[str, str]]]:
+    """One entry from a form or a row ({field or Chinese header: value}): (entry, []) or (None, [(field, reason)])."""
+    return _entry(raw)
+
+
 def parse_rows(
     rows: Iterator[tuple[int, dict[str, Any]]],
     parse: Callable[[dict[str, Any]], tuple[T | None, list[tuple[str, str]]]],

@@ -10,9 +10,10 @@ from sqlalchemy import Date, bindparam, text
 from sqlmodel import Session
 
 from models.market import MarketEntry, MarketEntryCreate, ReportKind
+from zhidu.market.cube import load_cube
 from zhidu.market.effects import EffectRules, ImmediateTrigger, detect_immediate, load_rules
 from zhidu.market.periods import Period, period_containing
-from zhidu.market.report import EntryRow, MarketReport, aggregate, average, build_report
+from zhidu.market.report import EntryRow, MarketReport, average, report_from_cubes
 
 # Plain SQL without result type processing: 500,000 rows come back several times faster than through the
 # Money/enum column types; values are converted here (SQLite returns text, PostgreSQL dates and Decimals).
@@ -45,14 +46,15 @@ def load_rows(*, session: Session, start: date, end: date) -> Iterator[EntryRow]
 
 
 def compute_report(*, session: Session, period: Period, rules: EffectRules | None = None) -> MarketReport:
-    """The report of ``period`` (周报/月报/季报) from the database, with 环比 and 同比 comparisons."""
+    """The report of ``period`` (周报/月报/季报) from the database, with 环比 and 同比 comparisons; the sums are made
+    in the database (``zhidu.market.cube``), exact."""
     prev, yoy = period.previous, period.same_last_year
-    return build_report(
+    return report_from_cubes(
         ReportKind(period.kind),
         period,
-        load_rows(session=session, start=period.start, end=period.end),
-        load_rows(session=session, start=prev.start, end=prev.end),
-        load_rows(session=session, start=yoy.start, end=yoy.end),
+        load_cube(session=session, start=period.start, end=period.end),
+        load_cube(session=session, start=prev.start, end=prev.end),
+        load_cube(session=session, start=yoy.start, end=yoy.end),
         rules=rules,
     )
 
@@ -70,8 +72,8 @@ def baseline_averages(*, session: Session, period: Period) -> dict[tuple[str, st
     out: dict[tuple[str, str, str], Decimal] = {}
     zero = Decimal(0)
     sums: dict[tuple[str, str, str], list[Decimal]] = {}
-    for (region, product, _competitor, ptype), acc in aggregate(
-        load_rows(session=session, start=period.start, end=period.end)
+    for (region, product, _competitor, ptype), acc in load_cube(
+        session=session, start=period.start, end=period.end
     ).items():
         s = sums.setdefault((product, region, ptype), [zero, zero])
         s[0] += acc[1]

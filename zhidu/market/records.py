@@ -251,3 +251,14 @@ def archive(
         stmt = stmt.where(col(MarketReportRecord.period_start) <= until)
     stmt = stmt.order_by(col(MarketReportRecord.period_start).desc(), col(MarketReportRecord.created_at).desc())
     return list(session.exec(stmt))
+
+
+def pending_immediate(*, session: Session, filed_before: datetime | None = None) -> list[MarketReportRecord]:
+    """Immediate reports still in draft (filed before ``filed_before``): their review run never started, or never
+    got to submit. Starting another run for one is safe: only the run that submits it goes on."""
+    stmt = select(MarketReportRecord).where(
+        MarketReportRecord.kind == ReportKind.immediate, MarketReportRecord.status == ReportStatus.draft
+    )
+    if filed_before is not None:
+        stmt = stmt.where(col(MarketReportRecord.created_at) < filed_before)
+    return list(session.exec(stmt.order_by(col(MarketReportRecord.created_at))))

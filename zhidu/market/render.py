@@ -33,8 +33,28 @@ def _effect(e: Effect) -> dict[str, str]:
             "magnitude": f"{e.magnitude:.2f}%", "size": e.size, "text": e.text}
 
 
-def report_context(report: MarketReport, charts: Sequence[InlineImage] = ()) -> dict[str, Any]:
-    """Everything the report templates print, as text."""
+@dataclass(frozen=True)
+class Instruction:
+    """The deputy general manager's instruction (批示) printed on top of a distributed report."""
+
+    text: str
+    by: str
+    at: str  # already formatted (local time)
+
+
+NO_INSTRUCTION = Instruction("", "", "")
+
+
+def instruction_context(instruction: Instruction | None) -> dict[str, str]:
+    i = instruction or NO_INSTRUCTION
+    return {"instruction": i.text, "instructed_by": i.by, "instructed_at": i.at}
+
+
+def report_context(
+    report: MarketReport, charts: Sequence[InlineImage] = (), instruction: Instruction | None = None,
+    archive_url: str = "",
+) -> dict[str, Any]:
+    """Everything the report templates print, as text (the instruction and archive link empty until known)."""
     sections = []
     for name, stats in report.sections():
         rows = [{k: _md_cell(v) for k, v in stat_row(name, s).items()} for s in stats]
@@ -60,7 +80,8 @@ def report_context(report: MarketReport, charts: Sequence[InlineImage] = ()) -> 
         "charts": [{"cid": c.cid, "title": c.title} for c in charts],
         "xlsx_name": report.xlsx_name,
         "generated_at": local_dt(report.generated_at),
-    }
+        "archive_url": archive_url,
+    } | instruction_context(instruction)
 
 
 def render_markdown(report: MarketReport) -> str:
@@ -91,9 +112,12 @@ def report_email(report: MarketReport, *, with_charts: bool = True) -> MarketEma
     )
 
 
-def immediate_email(record: MarketReportRecord, trigger: ImmediateTrigger | None = None) -> MarketEmail:
+def immediate_email(
+    record: MarketReportRecord, trigger: ImmediateTrigger | None = None, instruction: Instruction | None = None,
+    archive_url: str = "",
+) -> MarketEmail:
     """The mail of an immediate report (即时上报), from a rule's trigger or filed by hand."""
-    context = {
+    context: dict[str, Any] = {
         "title": record.title,
         "content": record.body_md,
         "trigger_text": trigger.text if trigger else "",
@@ -101,7 +125,8 @@ def immediate_email(record: MarketReportRecord, trigger: ImmediateTrigger | None
         "secrecy": SECRECY_LABELS[record.secrecy],
         "filed_by": record.filed_by or "",
         "created_at": local_dt(record.created_at),
-    }
+        "archive_url": archive_url,
+    } | instruction_context(instruction)
     return MarketEmail(subject=f"【即时上报】{record.title}", template="market_immediate", context=context)
 
 

@@ -278,7 +278,13 @@ def build_report(
     rules: EffectRules | None = None,
 ) -> MarketReport:
     """Compute the report of ``period`` from its rows and those of the previous period and last year's."""
-    cur, prev, yoy = aggregate(current), aggregate(previous), aggregate(last_year)
+    return report_from_cubes(kind, period, aggregate(current), aggregate(previous), aggregate(last_year), rules=rules)
+
+
+def report_from_cubes(
+    kind: ReportKind | str, period: Period, cur: Cube, prev: Cube, yoy: Cube, *, rules: EffectRules | None = None
+) -> MarketReport:
+    """The report from exact sums already made (``aggregate`` in Python, or ``zhidu.market.cube`` in the database)."""
     rules = rules or load_rules()
 
     def count(cube: Cube) -> int:

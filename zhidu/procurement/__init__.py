@@ -1,6 +1,7 @@
 """Procurement → acceptance → warehouse or fixed asset → reimbursement (篇二 第二章 §7, §8, §22–§24).
 
-Plain typed functions for the tasks of ``flows/procurement.py``; each one that changes state takes ``session=``.
+Plain typed functions for the tasks of ``flows/procurement_case.py`` and ``flows/procurement_ledger.py``;
+each one that changes state takes ``session=``.
 """
 
 from zhidu.procurement.acceptance import (

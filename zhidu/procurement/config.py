@@ -26,6 +26,8 @@ class ProcurementConfig(BaseModel):
     min_quotes: dict[ItemKind, int]
     sla_workdays: dict[Stage, int]
     inventory_workdays: int = 5
+    escalation_workdays: int = 2  # after a step's deadline, the next level (IT centre head / factory leader) has this
+    remind_before_hours: float = 8  # a reminder (催办) this long before a step's deadline
     asset_tag_prefix: str = "ZC"
     warehouse_prefix: str = "RK"
     case_prefix: str = "CG"

@@ -29,6 +29,7 @@ from zhidu.procurement.requests import apply_request_decision, open_case
 from zhidu.procurement.schemas import InvoiceIn, ItemIn, OrderLineIn, QuoteIn, RequestIn
 
 T0 = datetime(2025, 3, 3, 1, 0, tzinfo=UTC)  # Monday 3 March 2025, 09:00 Shanghai
+DEMO_MARKER = "CG-2025-0001"  # the happy-path demo purchase: present means the demo is loaded
 PC_CONFIG = ["主机", "23.8英寸显示器", "键盘", "鼠标", "电源线"]
 
 
@@ -170,3 +171,47 @@ def seed_demo(*, session: Session, at: datetime = T0) -> DemoSeed:
     session.add(orphan)
     session.flush()
     return DemoSeed(happy=happy, network=case2.id, printer=case3.id, orphan_tag=orphan.tag)
+
+
+def request_laptops() -> RequestIn:
+    """The live demo purchase: 信息中心 2 laptops (fixed assets) and 10 mice (warehouse), ¥13,053.00."""
+    return RequestIn(
+        title="信息中心运维笔记本电脑采购",
+        need="2026年度信息化发展计划第2项：信息中心运维终端更新",
+        items=[
+            ItemIn(name="笔记本电脑", category="PC", model="ThinkPad T14", specification="i7-1355U/32G/1T SSD",
+                   quantity=2, unit_price=D("6299.00"), configuration=["主机", "电源适配器", "说明书"]),
+            ItemIn(name="无线鼠标", category="CON", model="罗技 M330", specification="静音 黑色", quantity=10,
+                   unit_price=D("45.50")),
+        ],
+        quotes=[
+            QuoteIn(supplier="甲科技有限公司", amount=D("13053.00"), selected=True),
+            QuoteIn(supplier="乙电脑商行", amount=D("13399.00")),
+            QuoteIn(supplier="丙信息技术公司", amount=D("13560.00")),
+        ],
+        comparison_note="三家同型号，甲科技价格最低、到货最快并提供三年上门保修",
+    )  # fmt: skip
+
+
+def start_demo() -> str | None:
+    """Load the demo once: the three 2025 purchases with their planted mismatches, a reallocated asset (清查 task),
+    and a live purchase whose request approval mail is in the inbox; start its case flow and a ledger check."""
+    from prefect.deployments import run_deployment
+    from sqlmodel import select
+
+    from flows.procurement_case import start_case_run
+    from models.procurement import PurchaseCase
+    from zhidu.db import session_scope
+    from zhidu.procurement.inventory import reallocate_asset
+
+    with session_scope() as session:
+        if session.exec(select(PurchaseCase).where(PurchaseCase.number == DEMO_MARKER)).first() is not None:
+            return None
+        seed_demo(session=session)
+        reallocate_asset(session=session, tag="ZC-PC-2025-0002", custodian="p-qc-head", location="质检楼 305 室",
+                         by="p-it-asset", reason="质检部检测室搬迁", at=T0 + timedelta(days=30))  # fmt: skip
+        number = open_case(session=session, data=request_laptops(), requester="p-it-buyer", department="IT").number
+    start_case_run(number, "demo")
+    run_deployment("procurement-ledger-check/procurement-ledger-check", timeout=0, tags=["procurement", "demo"])
+    return (f"采购：演示采购 {number} 已提交并启动流程（审批邮件已发往信息中心）；"
+            "已载入 3 项历史采购（含 5 处账物差异、1 项清查任务）并启动账物核对")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session
@@ -25,9 +26,27 @@ class MailSpec:
     context: dict[str, Any]
 
 
-def render_case_page(status: CaseStatus) -> str:
-    """The Chinese case page for ``status`` (``case_status(...)``)."""
-    return render("pages/procurement_case.html", status=status, stage_labels=STAGE_LABELS)
+REFUSAL_ACTIONS = ("rejected", "expired", "claim_refused", "claim_reject", "claim_expired", "acceptance_reject",
+                   "acceptance_expired", "todo_reject", "payment_deferred")
+
+
+@dataclass(frozen=True)
+class PendingStep:
+    """An open approval step or to-do of the case: what, who, by when."""
+
+    title: str
+    step: str
+    names: list[str]
+    deadline: datetime
+    level: int
+
+
+def render_case_page(status: CaseStatus, pending: list[PendingStep] | None = None) -> str:
+    """The Chinese case page for ``status`` (``case_status(...)``) and its open steps."""
+    refusals = [e for e in status.events if e.action in REFUSAL_ACTIONS
+                or (e.action == "checked" and e.data.get("conforming") is False)]  # fmt: skip
+    return render("pages/procurement_case.html", status=status, stage_labels=STAGE_LABELS, pending=pending or [],
+                  refusals=refusals)
 
 
 def _name(directory: Directory, person_id: str) -> str:

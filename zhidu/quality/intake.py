@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
 from models.quality import QualityItem, QualityItemCreate, Source
 from zhidu.directory import load_directory
 from zhidu.quality.classify import decision_table
+from zhidu.quality.files import IntakeError, read_table
+
+__all__ = ["IntakeError", "parse_file", "store_items", "row_to_item", "check_item"]
 
 # Columns of the import file (Chinese headers as staff fill them in).
 COLUMNS = {
@@ -22,14 +25,8 @@ COLUMNS = {
 }
 SOURCES = {"内部": Source.inside, "外部": Source.outside, "inside": Source.inside, "outside": Source.outside}
 YES = {"是", "y", "yes", "true", "1", "√"}
-
-
-class IntakeError(ValueError):
-    """Every problem of an intake, each naming the row and field; nothing was written."""
-
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("；".join(problems))
-        self.problems = problems
+NO = {"否", "n", "no", "false", "0", "×", ""}
+FLAGS = ("异常", "突发重大")
 
 
 def check_item(item: QualityItemCreate, where: str = "") -> list[str]:
@@ -53,13 +50,17 @@ def row_to_item(row: dict[str, Any], where: str) -> tuple[QualityItemCreate | No
     source = SOURCES.get(str(row["来源"]).strip())
     if source is None:
         return None, [f"{where}字段「来源」：应为 内部 或 外部，而不是 {row['来源']}"]
+    flags = {h: str(row.get(h) or "").strip().lower() for h in FLAGS}
+    bad_flags = [f"{where}字段「{h}」：应为 是 或 否，而不是 {v}" for h, v in flags.items() if v not in YES | NO]
+    if bad_flags:  # an unreadable flag is never taken for "no"
+        return None, bad_flags
     data = {
         "source": source, "kind": str(row["类别"]).strip(), "title": str(row["标题"]).strip(),
         "description": str(row["内容"]).strip(), "reporter": str(row["报告人"]).strip(),
         "departments": [d.strip() for d in str(row["涉及部门"]).replace("，", ",").replace("、", ",").split(",")
                         if d.strip()],
-        "abnormal": str(row.get("异常") or "").strip().lower() in YES,
-        "sudden_major": str(row.get("突发重大") or "").strip().lower() in YES,
+        "abnormal": flags["异常"] in YES,
+        "sudden_major": flags["突发重大"] in YES,
     }
     try:
         item = QualityItemCreate.model_validate(data)
@@ -68,38 +69,44 @@ def row_to_item(row: dict[str, Any], where: str) -> tuple[QualityItemCreate | No
     return item, check_item(item, where)
 
 
-def read_rows(path: Path) -> list[dict[str, Any]]:
-    """Rows of a CSV (UTF-8, with or without BOM) or .xlsx file, keyed by the header row."""
-    if path.suffix.lower() == ".xlsx":
-        from openpyxl import load_workbook
+@dataclass
+class ParsedFile:
+    items: list[QualityItemCreate]
+    counts: str  # "共 N 行：有效 …" — rows read = valid + refused (+ blank rows skipped)
 
-        sheet = load_workbook(path, read_only=True, data_only=True).active
-        assert sheet is not None
-        rows = list(sheet.iter_rows(values_only=True))
-        header = [str(h).strip() if h is not None else "" for h in rows[0]] if rows else []
-        return [dict(zip(header, r, strict=False)) for r in rows[1:] if any(v is not None for v in r)]
-    with path.open(encoding="utf-8-sig", newline="") as fh:
-        return list(csv.DictReader(fh))
+
+def read_file(path: Path) -> ParsedFile:
+    """All items of an import file (CSV or .xlsx) with their counts, or an ``IntakeError`` listing every bad row
+    and field (and the counts)."""
+    table = read_table(path, list(COLUMNS), optional=FLAGS)
+    items, problems, bad_rows = [], list(table.problems), {int(p.split()[1]) for p in table.problems}
+    for n, row in table.rows:
+        item, errs = row_to_item(row, f"第 {n} 行 ")
+        problems += errs
+        if errs:
+            bad_rows.add(n)
+        elif item is not None and n not in bad_rows:
+            items.append(item)
+    counts = f"共 {len(table.rows)} 行：有效 {len(table.rows) - len(bad_rows)} 行，有误 {len(bad_rows)} 行" + (
+        f"（另有空行 {table.blank} 行已跳过）" if table.blank else "")
+    if problems:
+        raise IntakeError(problems, counts)
+    if not items:
+        raise IntakeError([f"{path.name}：没有数据行"], counts)
+    return ParsedFile(items, counts)
 
 
 def parse_file(path: Path) -> list[QualityItemCreate]:
     """All items of an import file, or an ``IntakeError`` listing every bad row and field."""
-    items, problems = [], []
-    for n, row in enumerate(read_rows(path), start=2):
-        item, errs = row_to_item(row, f"第 {n} 行 ")
-        problems += errs
-        if item is not None and not errs:
-            items.append(item)
-    if problems:
-        raise IntakeError(problems)
-    if not items:
-        raise IntakeError([f"{path.name}：没有数据行"])
-    return items
+    return read_file(path).items
 
 
 def next_number(*, session: Session, when: datetime) -> str:
-    """The next register number of the year, e.g. ``ZL-2026-0007``."""
-    prefix = f"ZL-{when.year}-"
+    """The next register number of the year (local, Asia/Shanghai: 31 Dec 20:00 UTC is already next year), e.g.
+    ``ZL-2026-0007``."""
+    from zhidu.settings import get_settings
+
+    prefix = f"ZL-{when.astimezone(get_settings().tz).year}-"
     count = session.exec(select(func.count()).where(col(QualityItem.number).startswith(prefix))).one()
     return f"{prefix}{count + 1:04d}"
 
@@ -111,10 +118,25 @@ class Stored:
 
 
 def store_items(*, session: Session, items: list[QualityItemCreate], now: datetime) -> list[Stored]:
-    """Classify and register the items in one transaction (all or nothing)."""
+    """Classify and register the items in one transaction (all or nothing).
+
+    Numbers are the year's count + 1; two intakes at the same moment can both take a number, and the unique key
+    refuses the later one: it is rolled back and numbered again (a few times), never half stored.
+    """
     problems = [p for i, item in enumerate(items, 1) for p in check_item(item, f"第 {i} 条 ")]
     if problems:
         raise IntakeError(problems)
+    for attempt in range(5):
+        try:
+            return _store(session=session, items=items, now=now)
+        except IntegrityError:
+            session.rollback()
+            if attempt == 4:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _store(*, session: Session, items: list[QualityItemCreate], now: datetime) -> list[Stored]:
     from zhidu.quality.routing import decision_due, feedback_due, owner_of
 
     table, stored = decision_table(), []

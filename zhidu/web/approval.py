@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import secrets
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from fastapi import APIRouter, BackgroundTasks, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session
 
@@ -20,23 +21,58 @@ from zhidu.settings import get_settings
 from zhidu.templating import render
 
 router = APIRouter()
+MAX_FORM_BYTES = 256 * 1024  # the decision form with a 5000-character comment is ~50 KB urlencoded
+MAX_USER_AGENT = 500
+
+
+class BadForm(ValueError):
+    """A POST body that is not our form: the status code and a Chinese reason for the page."""
+
+    def __init__(self, status_code: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status_code, self.reason = status_code, reason
 
 
 def _client(request: Request) -> tuple[str | None, str | None]:
-    return (request.client.host if request.client else None), request.headers.get("user-agent")
+    ua = request.headers.get("user-agent")
+    return (request.client.host if request.client else None), (ua[:MAX_USER_AGENT] if ua else ua)
+
+
+async def _read_form(request: Request) -> dict[str, str]:
+    """The urlencoded decision form, read with a size limit; anything else (multipart, files, oversized,
+    undecodable, a field sent twice) is a ``BadForm``."""
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind != "application/x-www-form-urlencoded":
+        raise BadForm(415, "提交格式无效，请在审批页面上提交。")
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_FORM_BYTES:
+        raise BadForm(413, f"提交内容过大（上限 {MAX_FORM_BYTES // 1024} KB），请缩短意见后再提交。")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_FORM_BYTES:
+            raise BadForm(413, f"提交内容过大（上限 {MAX_FORM_BYTES // 1024} KB），请缩短意见后再提交。")
+    try:
+        pairs = parse_qsl(body.decode("ascii"), keep_blank_values=True, encoding="utf-8", errors="strict")
+    except UnicodeError:
+        raise BadForm(400, "提交内容的编码无效（应为 UTF-8）。") from None
+    values = dict(pairs)
+    if len(values) != len(pairs):
+        raise BadForm(400, "提交内容中有重复的字段。")
+    return values
 
 
 def _page(status_code: int, **context: Any) -> HTMLResponse:
-    base: dict[str, Any] = {"errors": [], "result": None, "csrf": "", "comment": "", "values": {}}
+    base: dict[str, Any] = {"errors": [], "result": None, "csrf": "", "comment": "", "values": {}, "reason": ""}
     return HTMLResponse(render("pages/approval.html", **(base | context)), status_code=status_code)
 
 
 def _context(session: Session, link: ApprovalLink, req: ApprovalRequest) -> dict[str, Any]:
     spec = ApprovalSpec.model_validate(req.spec)
-    decider = next((lk for lk in links_of(session=session, request_id=req.id) if lk.approver_email == req.decided_by),
-                   None)
+    links = links_of(session=session, request_id=req.id)
+    decider = next((lk for lk in links if lk.approver_email == req.decided_by), None)
     return {"link": link, "req": req, "spec": spec, "now": utcnow(), "decider": decider,
-            "votes": [lk for lk in links_of(session=session, request_id=req.id) if lk.used_at]}
+            "votes": [lk for lk in links if lk.used_at]}
 
 
 def _load(session: Session, token: str) -> tuple[ApprovalLink, ApprovalRequest] | None:
@@ -66,10 +102,25 @@ def show(token: str, request: Request) -> Response:
         if found is None:
             return _invalid()
         link, req = found
-        cookie = request.cookies.get(get_settings().csrf_cookie_name) or secrets.token_urlsafe(24)
+        cookie = _browser_cookie(request)
         response = _page(200, state=_state(link, req), csrf=csrf_token(cookie_value=cookie, link_id=link.id),
                          **_context(session, link, req))
-    response.set_cookie(get_settings().csrf_cookie_name, cookie, httponly=True, samesite="strict",
+    return _with_cookie(response, cookie)
+
+
+def _browser_cookie(request: Request) -> str:
+    """The browser's CSRF cookie, or a new one. (A well-formed existing cookie is kept, so a second tab does not
+    invalidate the form of the first.)"""
+    cookie = request.cookies.get(get_settings().csrf_cookie_name, "")
+    return cookie if 16 <= len(cookie) <= 64 and cookie.replace("-", "").replace("_", "").isalnum() \
+        else secrets.token_urlsafe(24)
+
+
+def _with_cookie(response: HTMLResponse, cookie: str) -> HTMLResponse:
+    # SameSite=Lax, not Strict: a link clicked in a webmail is a cross-site navigation, and under Strict its GET
+    # arrives without the cookie, so every newly opened tab replaced it and voided the forms of the earlier tabs.
+    # Lax still keeps the cookie off cross-site POSTs, which is what the CSRF check needs.
+    response.set_cookie(get_settings().csrf_cookie_name, cookie, httponly=True, samesite="lax",
                         secure=get_settings().public_url.startswith("https"))
     return response
 
@@ -95,8 +146,14 @@ def _same_origin(request: Request) -> bool:
 @router.post("/a/{token}", response_class=HTMLResponse)
 async def post(token: str, request: Request, background: BackgroundTasks) -> HTMLResponse:
     """Decide: verify token and CSRF, move pending → decided atomically, then try to resume the flow."""
-    form = await request.form()
-    values = {k: str(v) for k, v in form.items()}
+    try:
+        values = await _read_form(request)
+    except BadForm as exc:
+        return _page(exc.status_code, state="bad_form", reason=exc.reason)
+    return await run_in_threadpool(_decide, token, request, values, background)  # DB work off the event loop
+
+
+def _decide(token: str, request: Request, values: dict[str, str], background: BackgroundTasks) -> HTMLResponse:
     ip, ua = _client(request)
     with Session(get_engine(), expire_on_commit=False) as session:
         found = _load(session, token)
@@ -104,9 +161,10 @@ async def post(token: str, request: Request, background: BackgroundTasks) -> HTM
             return _invalid()
         link, req = found
         cookie = request.cookies.get(get_settings().csrf_cookie_name)
-        if not _same_origin(request) or not csrf_ok(cookie_value=cookie, form_value=values.get("csrf"),
-                                                     link_id=link.id):
+        if not _same_origin(request):
             return _page(403, state="forbidden", **_context(session, link, req))
+        if not csrf_ok(cookie_value=cookie, form_value=values.get("csrf"), link_id=link.id):
+            return _form_again(session, link, req, values, request)
         if values.get("request_id") != req.id or values.get("step") != req.step:
             return _page(409, state="wrong_step", **_context(session, link, req))
         try:
@@ -118,6 +176,19 @@ async def post(token: str, request: Request, background: BackgroundTasks) -> HTM
                         comment=values.get("comment", "").strip(), fields=fields, ip=ip, user_agent=ua,
                         now=utcnow())
         return _after_decide(session, result, link, req, values, cookie, background)
+
+
+def _form_again(session: Session, link: ApprovalLink, req: ApprovalRequest, values: dict[str, str],
+                request: Request) -> HTMLResponse:
+    """Same site, but the form's CSRF token does not match this browser's cookie (cookie missing, expired or from
+    another tab): decide nothing, show the form again with what was typed and a fresh token."""
+    cookie = _browser_cookie(request)
+    state = _state(link, req)
+    page = _page(403, state=state, errors=["页面已过期或浏览器未保存 Cookie，决定尚未提交，请核对后再次提交。"]
+                 if state == "open" else [], comment=values.get("comment", ""),
+                 values={k[2:]: v for k, v in values.items() if k.startswith("f_")},
+                 csrf=csrf_token(cookie_value=cookie, link_id=link.id), **_context(session, link, req))
+    return _with_cookie(page, cookie)
 
 
 def _after_decide(session: Session, result: DecideResult, link: ApprovalLink, req: ApprovalRequest,
