@@ -81,7 +81,7 @@ def test_investigation_step_masks_everything_and_escalates_by_channel(session: S
     assert [a.email for a in spec.approvers] == [staff[view.channel]]
     assert [[a.email for a in e.approvers] for e in spec.escalation] == [
         [managers[view.channel]], ["comp.sun@insurer.example.com"]]
-    assert spec.deadline == case.deadline and spec.details["排查期限"].endswith("00:00")
+    assert spec.deadline == case.deadline and spec.details["排查期限"].endswith("24:00")  # end of a day
     text = " ".join(spec.details.values())
     assert case.value not in text and f"{case.value[:3]}****{case.value[-4:]}" in text
     assert [f.name for f in spec.fields] == ["result", "evidence", "policy_no", "new_phone", "new_account",

@@ -454,3 +454,10 @@ def test_without_inline_images_the_message_is_unchanged(mail_env: MailEnv) -> No
     send_email(to=["lisi@example.com"], subject="无图", template="test_message", context=context(), inline_images={})
     [message] = mail_env.messages()
     assert [p.get_content_type() for p in message.iter_parts()] == ["text/plain", "text/html"]
+
+
+def test_local_midnight_is_written_as_24_00_of_the_day_before() -> None:
+    end_of_dec_8 = datetime(2026, 12, 8, 16, 0, tzinfo=UTC)  # 2026-12-09 00:00 in Shanghai
+    assert local_dt(end_of_dec_8) == "2026年12月8日 24:00"
+    assert local_dt(datetime(2026, 12, 31, 16, 0, tzinfo=UTC)) == "2026年12月31日 24:00"
+    assert local_dt(end_of_dec_8 + timedelta(minutes=1)) == "2026年12月9日 00:01"

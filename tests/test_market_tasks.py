@@ -26,7 +26,7 @@ def test_review_step_goes_to_the_deputy_gm_and_escalates_to_the_gm(zhidu: Zhidu)
     spec = review_spec(record, None, now=datetime(2026, 11, 30, 0, 5, tzinfo=UTC))
     assert [(a.name, a.email) for a in spec.approvers] == [("冯建军", "dgm.market@hb-oil.example.com")]
     assert [a.name for a in spec.escalation[0].approvers] == ["郑国华"]
-    assert (spec.case_id, spec.instructions_label, spec.remind_before_hours) == ("weekly:2026-W48", "批示", 24)
+    assert (spec.case_id, spec.instructions_label, spec.remind_before_hours) == ("市场信息周报 2026-W48", "批示", 24)
     assert spec.details["报告全文"].startswith("http://testserver/market/reports/r1?t=")
 
 

@@ -84,3 +84,12 @@ def test_mask_text_is_idempotent_and_handles_empty() -> None:
     assert mask_text(once) == "电话 138****8000"
     assert mask_text("") == ""
     assert mask_text(None) == ""
+
+
+def test_a_report_body_renders_as_html_masked_and_escaped() -> None:
+    from zhidu.templating import markdown_html
+
+    html = markdown_html("# 周报\n\n| 地区 | 联系人 |\n|---|---|\n| 华中 | 13800138000 |\n\n<script>alert(1)</script>")
+    assert "<h1>周报</h1>" in html and "<table>" in html and "|---|" not in html
+    assert "138****8000" in html and "13800138000" not in html
+    assert "<script>" not in html and "&lt;script&gt;" in html

@@ -76,7 +76,7 @@ def test_reallocation_opens_an_inventory_task_that_updates_the_ledger(session: S
     mail = inventory_task_mail(session=session, task_id=task.id or 0, url="http://x/t/1")
     assert (mail.to, mail.subject) == (["zhao.jing@factory.example.com"], "资产清查：ZC-PC-2025-0001")
     html, txt = render_email(mail.template, mail.context)
-    assert "保管人：杨帆 → 刘洋" in txt and "2025年4月10日 00:00" in txt and "生产楼 305 室" in html
+    assert "保管人：杨帆 → 刘洋" in txt and "2025年4月9日 24:00" in txt and "生产楼 305 室" in html
 
     with pytest.raises(ProcurementError) as incomplete:
         complete_inventory(session=session, task_id=task.id or 0, by="p-it-asset", configuration_complete=False,
@@ -105,7 +105,7 @@ def test_case_page_and_refusal_mail_render_in_chinese(session: Session) -> None:
     assert '<td id="waiting">孙丽：入库或转固定资产</td>' in page
     assert "<li>第2项「超五类网线」：已验收 20 件，已登记 0 件，尚有 20 件未入库</li>" in page
     assert '<li class="current">入库/转固定资产</li>' in page
-    assert "2025年3月15日 00:00" in page  # registration due: 3 working days after 11 March
+    assert "2025年3月14日 24:00" in page  # registration due: the end of the 3rd working day after 11 March
     mail = claim_refused_mail(session=session, case_id=network.id, claimant="p-it-buyer",
                               reasons=["缺少增值税发票"], url="http://x/c")  # fmt: skip
     html, txt = render_email(mail.template, mail.context)

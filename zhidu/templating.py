@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markdown_it import MarkdownIt
 from markupsafe import Markup
 
 from zhidu.masking import mask_account, mask_id, mask_phone, mask_text
@@ -18,12 +19,18 @@ _CENT = Decimal("0.01")
 
 
 def local_dt(value: datetime) -> str:
-    """An aware instant as Asia/Shanghai (settings.timezone) text: ``2026年12月3日 17:30``."""
+    """An aware instant as Asia/Shanghai (settings.timezone) text: ``2026年12月3日 17:30``.
+
+    Local midnight, the end of a day-counted deadline, is written as 24:00 of the day before
+    (``2026年12月8日 24:00``), as offices write it, not as 00:00 of a day that is not the deadline's."""
     if not isinstance(value, datetime):
         raise TypeError(f"local_dt needs a datetime, got {type(value).__name__}")
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError(f"naive datetime {value!r}: zhidu shows only timezone-aware instants")
     local = value.astimezone(get_settings().tz)
+    if (local.hour, local.minute, local.second, local.microsecond) == (0, 0, 0, 0):
+        day = local.date() - timedelta(days=1)
+        return f"{day.year}年{day.month}月{day.day}日 24:00"
     return f"{local.year}年{local.month}月{local.day}日 {local.hour:02d}:{local.minute:02d}"
 
 
@@ -39,6 +46,16 @@ def money(value: Decimal | int) -> str:
     return f"{sign}¥{abs(amount):,.2f}"
 
 
+@lru_cache
+def _markdown() -> MarkdownIt:
+    return MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
+
+
+def markdown_html(value: str) -> Markup:
+    """Markdown (a report body) as HTML, with phone numbers, accounts and IDs masked; raw HTML in it is escaped."""
+    return Markup(_markdown().render(mask_text(value)))  # noqa: S704 - markdown-it escapes (html disabled)
+
+
 FILTERS: dict[str, Any] = {
     "mask_phone": mask_phone,
     "mask_account": mask_account,
@@ -46,6 +63,7 @@ FILTERS: dict[str, Any] = {
     "mask_text": mask_text,
     "local_dt": local_dt,
     "money": money,
+    "markdown": markdown_html,
 }
 
 

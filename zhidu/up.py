@@ -104,6 +104,8 @@ def busy_ports(ports: list[int]) -> list[int]:
 def main() -> int:
     started = time.monotonic()
     signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, _interrupt)  # also when started in the background, where SIGINT comes ignored
+    signal.signal(signal.SIGHUP, _interrupt)
     s = get_settings()
     own = "ZHIDU_SMTP_HOST" not in os.environ and "ZHIDU_SMTP_PORT" not in os.environ
     taken = busy_ports([PREFECT_PORT, s.web_port] + ([s.smtp_port] if own else []))

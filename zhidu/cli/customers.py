@@ -52,6 +52,10 @@ def _import(path: Path, kind: str, day: str = "") -> None:
         console.print(f"……另有 {len(summary.problems) - MAX_PROBLEMS_SHOWN} 条问题未显示")
     console.print(summary_line(summary))
     console.print(f"批次号：{summary.batch_id}")
+    if summary.rejected:  # the valid rows are stored; the exit code tells a script that some were not
+        console.print(f"[red]有 {summary.rejected} 行被拒收，请更正后重新导入"
+                      "（有效行已入库，重复导入不会重复入库）。[/red]")
+        raise typer.Exit(1)
 
 
 @app.command("import-policies")

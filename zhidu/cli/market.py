@@ -58,6 +58,8 @@ def import_file(
         console.print(f"[yellow]![/yellow] 价格异动，已形成即时报告《{title}》")
     if start:
         _start_immediate(started)
+    if result.rejected:  # the valid rows are stored; the exit code tells a script that some were not
+        raise typer.Exit(1)
 
 
 @app.command("report")
@@ -67,7 +69,7 @@ def report(
 ) -> None:
     """Produce the report of a period (default: the previous one) through its deployment: review, then distribution."""
     from zhidu.db import utcnow
-    from zhidu.market.periods import PERIOD_KINDS, period_for, previous_period
+    from zhidu.market.periods import KIND_LABELS, PERIOD_KINDS, period_for, previous_period
     from zhidu.market.runs import start_report_run
 
     if kind not in PERIOD_KINDS:
@@ -78,7 +80,8 @@ def report(
     except ValueError as exc:
         console.print(f"[red]期间无效：{exc}[/red]")
         raise typer.Exit(2) from exc
-    console.print(f"已启动 {kind} {label}：{start_report_run(kind, label, 'cli')}（已有同期报告时不会重复发送）")
+    run = start_report_run(kind, label, "cli")
+    console.print(f"已启动{KIND_LABELS[kind]} {label}：{run}（已有同期报告时不会重复发送）")
 
 
 @app.command("file-immediate")

@@ -14,6 +14,7 @@ from typing import Any
 
 import typer
 import yaml
+from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
@@ -35,6 +36,11 @@ def _refusals() -> Iterator[None]:
     except KeyError as exc:
         console.print(f"[red]✗[/red] {exc.args[0]}")
         raise typer.Exit(1) from exc
+    except ValidationError as exc:
+        for error in exc.errors():
+            where = ".".join(str(part) for part in error["loc"])
+            console.print(f"[red]✗[/red] 字段「{where}」无效：{error['msg']}（输入：{error.get('input')!r}）")
+        raise typer.Exit(1) from exc
 
 
 def _yaml(path: Path) -> Any:
@@ -42,6 +48,10 @@ def _yaml(path: Path) -> Any:
         return yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         console.print(f"[red]✗[/red] 无法读取 {path}：{exc}")
+        raise typer.Exit(1) from exc
+    except ValueError as exc:  # YAML reads 2026-13-45 as a date and fails building it
+        console.print(f"[red]✗[/red] 无法读取 {path}：其中有不存在的日期或无效的值（{exc}）；"
+                      "日期请写成真实的 YYYY-MM-DD")
         raise typer.Exit(1) from exc
 
 

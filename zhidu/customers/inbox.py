@@ -24,7 +24,7 @@ def incoming_dir() -> Path:
 def summary_line(s: ImportSummary) -> str:
     """One reconciling line: read = stored + updated + duplicates + rejected + skipped (masked by construction)."""
     return (f"{s.file_name}：读取{s.read}，入库{s.stored}，更新{s.updated}，重复{s.duplicates}，拒收{s.rejected}，"
-            f"不适用{s.skipped}，有警告{s.warned}" + ("" if s.reconciles else "（计数不平！）"))
+            f"不适用{s.skipped}；入库行中带警告{s.warned}" + ("" if s.reconciles else "（计数不平！）"))
 
 
 def import_file(path: Path, *, today: date, progress: bool = False) -> ImportSummary:

@@ -78,7 +78,7 @@ def review_spec(record: MarketReportRecord, summary: ReviewSummary | None, *, no
         deadline = review_deadline(period_end=record.period_end or get_calendar().local_date(now), now=now)
     return ApprovalSpec(
         process=PROCESS,
-        case_id=f"{record.kind}:{record.label}",
+        case_id=f"{REPORT_KIND_LABELS[record.kind]} {record.label}",  # what people read as 案件编号
         step=STEP,
         title=f"{record.title} 请批示",
         details=details,
