@@ -24,7 +24,7 @@ from zhidu.db import make_engine
 
 pytestmark = pytest.mark.production
 DRILL = "approval-drill/approval-drill"
-CASES = int(os.environ.get("ZHIDU_TEST_DRILL_CASES", "200"))
+CASES = int(os.environ.get("ZHIDU_TEST_DRILL_CASES", "100"))  # 200 and 500: see docs/benchmarks.md
 
 
 @pytest.fixture(scope="module")
