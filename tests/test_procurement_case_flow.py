@@ -20,6 +20,8 @@ from models.procurement import PurchaseCase, Stage
 from tests.conftest import Stack
 from tests.prefect_stack import poll
 from tests.test_quality_flow import decide, link_in
+from zhidu.approvals.delivery import PrefectResumer
+from zhidu.approvals.sweeper import sweep
 from zhidu.db import get_engine, utcnow
 from zhidu.devmail import InboxItem
 from zhidu.procurement import entry
@@ -41,6 +43,9 @@ class Mails:
 
     def next(self, who: str, part: str, timeout: float = 90) -> InboxItem:
         def find() -> InboxItem | None:
+            # The test stack serves without schedules, so stand in for the minute sweeper: a decision posted
+            # before its run had finished suspending waits in the outbox until a sweep delivers it.
+            sweep(now=utcnow(), resumer=PrefectResumer())
             for m in self.stack.zhidu.inbox.list():
                 if m.id not in self.seen and who in m.recipients and part in m.subject:
                     return m
